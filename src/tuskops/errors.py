@@ -1,0 +1,123 @@
+"""The one exception hierarchy of tuskops, rooted at :class:`TuskError`.
+
+Lower-level errors (``OSError``, ``sqlite3.Error``, YAML and JSON decoding errors, HTTP errors)
+are mapped to these classes at the boundary where they occur, so a caller needs to catch only
+``TuskError``. Errors about a span of a ``.tsk`` file carry :class:`~tuskops.lang.source.Diagnostic`
+objects; see :class:`LangError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tuskops.lang.source import Diagnostic
+
+
+class TuskError(Exception):
+    """Base class of every error tuskops raises on purpose."""
+
+    #: Process exit code the CLI uses for this kind of error.
+    exit_code: int = 1
+
+
+# --- the language -----------------------------------------------------------------------------
+
+
+class LangError(TuskError):
+    """One or more problems located in ``.tsk`` source.
+
+    ``str(err)`` renders every diagnostic as ``file:line:col: error: message``, the source line
+    and a caret under the span.
+    """
+
+    exit_code = 2
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.diagnostics: list[Diagnostic] = list(diagnostics)
+        if not self.diagnostics:
+            raise ValueError("LangError needs at least one diagnostic")
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        return "\n".join(d.render() for d in self.diagnostics)
+
+    @property
+    def first(self) -> Diagnostic:
+        return self.diagnostics[0]
+
+
+class TuskSyntaxError(LangError):
+    """The text is not TuskLang: nothing was evaluated."""
+
+
+class EvaluationError(LangError):
+    """The text parsed, but evaluating it failed (undefined name, type error, cycle, ...)."""
+
+
+# --- operators --------------------------------------------------------------------------------
+
+
+class OperatorError(TuskError):
+    """Raised by an operator action; the evaluator adds the call's position.
+
+    ``hint`` is shown below the caret, like a compiler's "help:" line.
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(message)
+
+
+class UnknownOperatorError(OperatorError):
+    """No operator of that name is registered."""
+
+
+class UnknownActionError(OperatorError):
+    """The operator exists but does not declare that action."""
+
+
+class OperatorArgumentError(OperatorError):
+    """Arguments that do not fit the action's parameters."""
+
+
+class NotImplementedOperatorError(OperatorError):
+    """A platform operator whose implementation has not been built yet.
+
+    Raised instead of returning made-up data.
+    """
+
+
+class OfflineError(OperatorError):
+    """A lookup needs the network and ``--offline`` is set."""
+
+
+# --- plan, apply, state -----------------------------------------------------------------------
+
+
+class PlanError(TuskError):
+    """The desired state cannot be planned (duplicate resources, dependency cycle, ...)."""
+
+
+class TargetError(TuskError):
+    """A target could not be read or changed."""
+
+
+class ApplyError(TuskError):
+    """An apply stopped part-way. ``result`` says exactly what was and was not changed."""
+
+    def __init__(self, message: str, result: object) -> None:
+        self.result = result
+        super().__init__(message)
+
+
+class StateError(TuskError):
+    """The state store could not be read or written."""
+
+
+class ConfigurationError(TuskError):
+    """Bad command-line or environment configuration (not a ``.tsk`` span)."""
+
+    exit_code = 2
