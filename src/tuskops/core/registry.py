@@ -119,9 +119,10 @@ def default_registry() -> Registry:
     global _default
     if _default is None:
         from tuskops.core.platform import platform_operators
+        from tuskops.core.render_operator import RenderOperator
         from tuskops.lang.builtins import builtin_operators
 
-        registry = Registry([*builtin_operators(), *platform_operators()])
+        registry = Registry([*builtin_operators(), RenderOperator(), *platform_operators()])
         registry.load_plugins()
         _default = registry
     return _default

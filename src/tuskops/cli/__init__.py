@@ -1,0 +1,1 @@
+"""The ``tuskops`` command: one module per command group."""
