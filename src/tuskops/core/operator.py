@@ -197,6 +197,10 @@ class Operator:
     def default_action(self) -> str | None:
         return self._default
 
+    def accepts_action(self, name: str) -> bool:
+        """Whether a call may name ``name`` as its action (checked when a call is resolved)."""
+        return name in self._actions
+
     def get_action(self, name: str) -> Action:
         try:
             return self._actions[name]

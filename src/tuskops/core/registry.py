@@ -79,7 +79,8 @@ class Registry:
                 if not rest:
                     return Resolved(op, None)
                 if len(rest) == 1:
-                    op.get_action(rest[0])  # raises UnknownActionError listing the actions
+                    if not op.accepts_action(rest[0]):
+                        op.get_action(rest[0])  # raises UnknownActionError listing the actions
                     return Resolved(op, rest[0])
                 raise UnknownActionError(
                     f"@{op.name} has no action '{'.'.join(rest)}'",
