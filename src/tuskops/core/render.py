@@ -142,8 +142,15 @@ class _BlockDumper(yaml.SafeDumper):
     """Safe dumper that writes multi-line strings as literal ``|`` blocks (ConfigMaps, scripts)."""
 
 
+_YAML_UNICODE_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
+    style: str | None = None
+    if any(char in value for char in _YAML_UNICODE_BREAKS):
+        style = '"'  # YAML reads these as line breaks unless escaped, which only "..." does
+    elif "\n" in value:
+        style = "|"
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
@@ -177,18 +184,21 @@ def _render_env(body: Any) -> str:
                 .replace("$", "\\$")
                 .replace("`", "\\`")
                 .replace("\n", "\\n")
+                .replace("\r", "\\r")
             )
             text = f'"{escaped}"'
         lines.append(f"{key}={text}")
     return "".join(line + "\n" for line in lines)
 
 
-_ENV_ESCAPES = {"n": "\n", "\\": "\\", '"': '"', "$": "$", "`": "`", "t": "\t"}
+_ENV_ESCAPES = {"n": "\n", "r": "\r", "\\": "\\", '"': '"', "$": "$", "`": "`", "t": "\t"}
 
 
 def _parse_env(text: str) -> dict[str, str]:
     out: dict[str, str] = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
+    # Split on newlines only: str.splitlines() also breaks at form feeds and other separators,
+    # which may appear inside a quoted value.
+    for number, raw in enumerate(text.split("\n"), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
