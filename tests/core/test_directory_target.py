@@ -241,3 +241,23 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+def test_tampered_index_cannot_point_outside_the_root(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    (root / ".tuskops").mkdir(parents=True)
+    entry = {"path": "../victim.txt", "sha256": "0" * 64, "format": "text"}
+    (root / ".tuskops/managed.json").write_text(
+        json.dumps({"version": 1, "resources": {"render/file/v": entry}})
+    )
+    with pytest.raises(TargetError, match=r"damaged.*escapes the target directory"):
+        plan_for(root, [])  # would otherwise plan to delete it
+    assert victim.read_text() == "precious\n"
+
+
+def test_file_in_place_of_a_parent_directory_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "public").write_text("a file, not a directory\n")
+    with pytest.raises(PlanError, match=r"render/file/site: public is a file \(not managed\)"):
+        plan_for(tmp_path, [SITE])

@@ -167,7 +167,6 @@ class DirectoryTarget(Target):
         """Things in the way of writing ``resource`` that tuskops does not own."""
         absolute = self.root / relative
         owners = {entry.path: resource_id for resource_id, entry in index.items()}
-        owned_paths = set(owners)
         owner = owners.get(str(relative))
         if owner == resource.id:
             return []
@@ -179,8 +178,11 @@ class DirectoryTarget(Target):
         if absolute.is_dir():
             return [f"{resource.id}: {relative} is a directory"]
         for parent in relative.parents:
-            if (self.root / parent).is_file() and str(parent) not in owned_paths:
-                return [f"{resource.id}: {parent} is a file not managed by tuskops"]
+            if (self.root / parent).is_file():
+                whose = (
+                    f"managed for {owners[str(parent)]}" if str(parent) in owners else "not managed"
+                )
+                return [f"{resource.id}: {parent} is a file ({whose}), not a directory"]
         if absolute.exists() and not self._holds_exactly(absolute, resource):
             return [
                 f"{resource.id}: {relative} exists and was not written by tuskops; "
@@ -362,22 +364,31 @@ class DirectoryTarget(Target):
             return self._index
         except OSError as exc:
             raise TargetError(f"cannot read {self.index_path}: {exc.strerror}") from exc
+        # Guessing at a damaged index would risk deleting files tuskops does not own: stop.
+        damaged = f"{self.index_path} is damaged; restore it from version control"
         try:
             document = json.loads(text)
-            if document.get("version") != INDEX_VERSION:
-                raise TargetError(
-                    f"{self.index_path} has version {document.get('version')!r}; this tuskops "
-                    f"reads version {INDEX_VERSION}"
-                )
-            self._index = {
-                str(resource_id): ManagedFile.from_json(entry)
-                for resource_id, entry in document["resources"].items()
-            }
+            version = document.get("version")
+            entries = document["resources"].items()
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            # Guessing would risk deleting files tuskops does not own: stop instead.
+            raise TargetError(f"{damaged} ({exc})") from exc
+        if version != INDEX_VERSION:
             raise TargetError(
-                f"{self.index_path} is damaged ({exc}); restore it from version control"
-            ) from exc
+                f"{self.index_path} has version {version!r}; this tuskops reads version "
+                f"{INDEX_VERSION}"
+            )
+        index: dict[str, ManagedFile] = {}
+        for resource_id, entry in entries:
+            try:
+                managed = ManagedFile.from_json(entry)
+                # A hand-edited index must not make tuskops write or delete outside the root.
+                safe = str(self._safe_relative(managed.path, str(resource_id)))
+            except (ValueError, KeyError, TypeError, AttributeError, TargetError) as exc:
+                raise TargetError(f"{damaged} ({exc})") from exc
+            if safe != managed.path:
+                raise TargetError(f"{damaged} ({resource_id}: path {managed.path!r} is not normal)")
+            index[str(resource_id)] = managed
+        self._index = index
         return self._index
 
     def _write_atomic(self, absolute: Path, data: bytes, what: str) -> None:
