@@ -64,7 +64,7 @@ def test_failure_mid_apply_reports_exactly_what_happened(tmp_path: Path) -> None
 
     # The message and the JSON carry the same breakdown.
     message = str(info.value)
-    assert message.startswith("apply failed: render/file/b: ")
+    assert message.startswith("apply failed: render/file/b: b.txt is a directory")
     assert "Applied:\n  + create render/file/a" in message
     assert "Not attempted:\n    create render/file/c\n    create render/file/d" in message
     data = json.loads(json.dumps(result.to_json()))

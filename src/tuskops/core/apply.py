@@ -88,7 +88,8 @@ class ApplyResult:
     def error(self) -> str | None:
         """The first thing that went wrong, for one-line summaries and the state store."""
         if self.failed is not None:
-            return f"{self.failed.change.resource_id}: {self.failed.error}"
+            resource_id, error = self.failed.change.resource_id, self.failed.error or ""
+            return error if error.startswith(resource_id) else f"{resource_id}: {error}"
         return self.finish_error
 
     def to_json(self) -> dict[str, Any]:

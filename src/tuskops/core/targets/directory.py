@@ -309,9 +309,8 @@ class DirectoryTarget(Target):
         owned = previous is not None and previous.path == str(relative)
         if not owned and absolute.exists() and not self._holds_exactly(absolute, resource):
             # Checked at plan time too; the directory may have changed since.
-            raise TargetError(
-                f"{resource.id}: {relative} exists and was not written by tuskops; not touching it"
-            )
+            what = "a directory" if absolute.is_dir() else "a file not written by tuskops"
+            raise TargetError(f"{resource.id}: {relative} is {what}; not touching it")
         if not self._holds_exactly(absolute, resource):
             self._write_atomic(absolute, data, resource.id)
         if previous is not None and previous.path != str(relative):
