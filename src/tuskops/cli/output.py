@@ -20,12 +20,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 OUTPUT_CHOICE = click.Choice(["text", "json"])
 
 
+def _console(*, err: bool) -> Console:
+    stream = sys.stderr if err else sys.stdout
+    # Rich assumes 80 columns when output is not a terminal; tables piped to a file or a CI log
+    # read better unwrapped.
+    width = None if stream.isatty() else 200
+    return Console(file=stream, width=width, highlight=False, soft_wrap=True)
+
+
 def stdout() -> Console:
-    return Console(highlight=False, soft_wrap=True)
+    return _console(err=False)
 
 
 def stderr() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return _console(err=True)
 
 
 def print_json(data: Any) -> None:

@@ -215,8 +215,13 @@ def _report(result: ApplyResult, record_id: int, json_out: bool, plan: Plan) -> 
     if json_out:
         print_json({"apply_id": record_id, "plan": plan.to_json(), "result": result.to_json()})
         return
-    console = stdout() if result.outcome in ("applied", "no-op") else stderr()
-    console.print(result.render(), markup=False)
+    if result.outcome in ("applied", "no-op"):
+        # The progress lines already listed each change: end with the verdict alone.
+        console = stdout()
+        console.print(result.render().splitlines()[-1], markup=False)
+    else:
+        console = stderr()
+        console.print(result.render(), markup=False)
     console.print(f"Recorded as apply #{record_id} (tuskops history).", style="dim")
 
 
