@@ -19,9 +19,11 @@ Decisions where the spec is silent (documented in ``docs/language.md``):
   reported as never closed, since sections exist only at the top level).
 - **Bare text** is a value that is not a complete expression and holds none of
   ``" ' [ ] { } ( ) @ $``. It runs to the end of the line or a comment, trimmed, without a
-  trailing ``;``. In *flow context* (inside ``[...]`` or call arguments at any depth, or in a
-  ``{...}`` opened on the same line) it also ends at ``,`` ``]`` ``}`` (``)`` in arguments). In a
-  ``{...}`` spanning several lines, one trailing ``,`` is a member separator, not text.
+  trailing ``;``. In *flow context* it also ends at ``,`` ``]`` ``}`` (and ``)`` in call
+  arguments). Flow context is inside ``[...]``, call arguments and *any* ``{...}`` (a block or
+  an object, one-line or not): since ``,`` separates members in ``{}``, a value there cannot
+  hold an unquoted comma. Outside brackets and braces (file, sections, ``>`` blocks) commas are
+  text: ``tags: a, b`` is the string ``"a, b"``.
 - A lone identifier as a whole value is a :class:`BareWord`; a lone *dotted* identifier path as
   a whole value (``host: db.example.com``) is :class:`BareText`, because hostnames and file
   names are far more common there than references (write ``$app.version`` for a reference).
@@ -100,13 +102,18 @@ class _ParseFailure(Exception):
     """A syntax error that abandons the current statement.
 
     ``resume`` is the offset of the token where parsing went wrong; recovery restarts at that
-    token's line if it begins a later line, else at the next line.
+    token's line if it begins a later line (or ``resume_at_line``), else at the next line.
     """
 
-    def __init__(self, diagnostic: Diagnostic | None, resume: int) -> None:
+    def __init__(
+        self, diagnostic: Diagnostic | None, resume: int, *, resume_at_line: bool = False
+    ) -> None:
         super().__init__(diagnostic.message if diagnostic is not None else "already reported")
         self.diagnostic = diagnostic  # None: the problem was recorded already (by the lexer)
         self.resume = resume
+        # True when the statement ran into a later line because a bracket was left open:
+        # that whole line is parsed again as a statement of its own.
+        self.resume_at_line = resume_at_line
 
 
 class _Level:
@@ -117,7 +124,6 @@ class _Level:
         "brace",
         "closer",
         "description",
-        "in_flow",
         "line_end",
         "opener",
     )
@@ -130,7 +136,6 @@ class _Level:
         *,
         brace: bool,
         allows_sections: bool,
-        in_flow: bool,
         line_end: int,
     ) -> None:
         self.closer = closer  # "}", "<", "endif" or None (the file)
@@ -138,14 +143,13 @@ class _Level:
         self.description = description
         self.brace = brace  # members may be separated by "," and "}" may end a value
         self.allows_sections = allows_sections
-        self.in_flow = in_flow  # inside [...] or (...): bare text ends at "," "]" "}"
         self.line_end = line_end  # end of the opener's line: values before it are inline
 
 
 class _ValueContext:
     """Where a whole value stands: which tokens may follow it, and where bare text ends."""
 
-    __slots__ = ("allow_range", "bare_end", "flow", "strip_comma", "terminators")
+    __slots__ = ("allow_range", "bare_end", "flow", "terminators")
 
     def __init__(
         self,
@@ -153,13 +157,11 @@ class _ValueContext:
         bare_end: re.Pattern[str],
         *,
         allow_range: bool,
-        strip_comma: bool,
         flow: bool,
     ) -> None:
         self.terminators = terminators
         self.bare_end = bare_end
         self.allow_range = allow_range
-        self.strip_comma = strip_comma
         self.flow = flow
 
 
@@ -170,21 +172,10 @@ _ARG_BARE_END = re.compile(rf"[,)\]}}]|\n|{_COMMENT_START}")
 _LINE_TERMINATORS = frozenset({NEWLINE, EOF, ";"})
 _BRACE_TERMINATORS = frozenset({NEWLINE, EOF, ";", ",", "}"})
 
-_LINE_VALUE = _ValueContext(
-    _LINE_TERMINATORS, _LINE_BARE_END, allow_range=True, strip_comma=False, flow=False
-)
-_BRACE_VALUE = _ValueContext(
-    _BRACE_TERMINATORS, _LINE_BARE_END, allow_range=True, strip_comma=True, flow=False
-)
-_INLINE_BRACE_VALUE = _ValueContext(
-    _BRACE_TERMINATORS, _FLOW_BARE_END, allow_range=True, strip_comma=False, flow=True
-)
-_ARRAY_ITEM = _ValueContext(
-    frozenset({",", "]"}), _FLOW_BARE_END, allow_range=True, strip_comma=False, flow=True
-)
-_CALL_ARG = _ValueContext(
-    frozenset({",", ")"}), _ARG_BARE_END, allow_range=False, strip_comma=False, flow=True
-)
+_LINE_VALUE = _ValueContext(_LINE_TERMINATORS, _LINE_BARE_END, allow_range=True, flow=False)
+_BRACE_VALUE = _ValueContext(_BRACE_TERMINATORS, _FLOW_BARE_END, allow_range=True, flow=True)
+_ARRAY_ITEM = _ValueContext(frozenset({",", "]"}), _FLOW_BARE_END, allow_range=True, flow=True)
+_CALL_ARG = _ValueContext(frozenset({",", ")"}), _ARG_BARE_END, allow_range=False, flow=True)
 
 _NOT_BARE_TEXT = re.compile(r"[\"'\[\]{}()@$]")
 _DIGITS_AND_DASHES = re.compile(r"(\d+)((?:-\d+)+)")
@@ -256,10 +247,18 @@ class Parser:
         return Span(self.source, start, end)
 
     def fail(
-        self, message: str, start: int, end: int, hint: str | None = None, resume: int = -1
+        self,
+        message: str,
+        start: int,
+        end: int,
+        hint: str | None = None,
+        resume: int = -1,
+        resume_at_line: bool = False,
     ) -> NoReturn:
         diagnostic = Diagnostic(message, Span(self.source, start, end), hint=hint)
-        raise _ParseFailure(diagnostic, start if resume < 0 else resume)
+        raise _ParseFailure(
+            diagnostic, start if resume < 0 else resume, resume_at_line=resume_at_line
+        )
 
     def record(self, message: str, start: int, end: int, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(message, Span(self.source, start, end), hint=hint))
@@ -269,12 +268,12 @@ class Parser:
         self.lexer.pos = offset
         self.tok = self.lexer.next()
 
-    def resync(self, failure_at: int, statement_start: int) -> None:
+    def resync(self, failure_at: int, statement_start: int, at_line: bool = False) -> None:
         """Skip to where the next statement can start after an error at ``failure_at``."""
         text = self.text
         line_start = text.rfind("\n", 0, failure_at) + 1
         self.lexer.skip_newlines = False
-        if line_start > statement_start and not text[line_start:failure_at].strip():
+        if line_start > statement_start and (at_line or not text[line_start:failure_at].strip()):
             # The bad token starts a later line (e.g. after an unclosed '['): parse that line.
             self.reposition(line_start)
             return
@@ -293,11 +292,11 @@ class Parser:
             )
         if kind == STRING:
             shown = self.text[tok.start : min(tok.end, tok.start + 24)].split("\n")[0]
-            return f"the string {shown}" + ("..." if len(shown) < tok.end - tok.start else "")
+            return f"string {shown}" + ("..." if len(shown) < tok.end - tok.start else "")
         if kind == DIRECTIVE:
             return f"'#!{tok.value}'"
         if kind == NUMBER:
-            return f"the number {self.text[tok.start : tok.end]}"
+            return f"number {self.text[tok.start : tok.end]}"
         return f"'{self.text[tok.start : tok.end]}'"
 
     def line_of(self, offset: int) -> int:
@@ -317,7 +316,6 @@ class Parser:
             "the file",
             brace=False,
             allows_sections=True,
-            in_flow=False,
             line_end=-1,
         )
         body, _ = self.body(level)
@@ -435,7 +433,7 @@ class Parser:
                     raise  # a one-line {...}: the enclosing statement reports it
                 if failure.diagnostic is not None:
                     self.diagnostics.append(failure.diagnostic)
-                self.resync(failure.resume, statement_start)
+                self.resync(failure.resume, statement_start, failure.resume_at_line)
         if section is not None:
             statements.append(self._section(section, current, section_end))
         return statements, closer
@@ -684,17 +682,13 @@ class Parser:
             hint=f"did you mean @{name}(...)?",
         )
 
-    def _value_context(self, level: _Level, start: int) -> _ValueContext:
-        if not level.brace:
-            return _LINE_VALUE
-        if level.in_flow or start < level.line_end:
-            return _INLINE_BRACE_VALUE
-        return _BRACE_VALUE
+    def _value_context(self, level: _Level) -> _ValueContext:
+        return _BRACE_VALUE if level.brace else _LINE_VALUE
 
     def _assigned_value(self, level: _Level, key_tok: Token, operator: Token) -> ast.Expr:
         """The value after ``key:``; an empty value is ``Literal(None)``."""
         tok = self.tok
-        context = self._value_context(level, tok.start)
+        context = self._value_context(level)
         if tok.kind in context.terminators:
             empty = ast.Literal(None, self.span(operator.end, operator.end))
             if tok.kind == NEWLINE:
@@ -729,7 +723,7 @@ class Parser:
     def _brace_block(self, parent: _Level, key: tuple[str, ...], key_span: Span) -> ast.Block:
         open_tok = self.tok
         self.advance()
-        level = self._brace_level(open_tok, f"block '{'.'.join(key)}'", parent.in_flow)
+        level = self._brace_level(open_tok, f"block '{'.'.join(key)}'")
         body, closer = self.body(level)
         end = self._consume_closer(closer, body, open_tok)
         return ast.Block(key, tuple(body), self.span(key_span.start, end), key_span, "{")
@@ -751,14 +745,13 @@ class Parser:
             f"block '{'.'.join(key)}'",
             brace=False,
             allows_sections=False,
-            in_flow=parent.in_flow,
             line_end=-1,
         )
         body, closer = self.body(level)
         end = self._consume_closer(closer, body, open_tok)
         return ast.Block(key, tuple(body), self.span(key_span.start, end), key_span, ">")
 
-    def _brace_level(self, open_tok: Token, description: str, in_flow: bool) -> _Level:
+    def _brace_level(self, open_tok: Token, description: str) -> _Level:
         line_end = self.text.find("\n", open_tok.end)
         return _Level(
             "}",
@@ -766,7 +759,6 @@ class Parser:
             description,
             brace=True,
             allows_sections=False,
-            in_flow=in_flow,
             line_end=len(self.text) if line_end < 0 else line_end,
         )
 
@@ -869,7 +861,6 @@ class Parser:
             "'#!if'",
             brace=level.brace,
             allows_sections=level.allows_sections,
-            in_flow=level.in_flow,
             line_end=-1,
         )
         branches: list[ast.IfBranch] = []
@@ -1032,8 +1023,6 @@ class Parser:
         raw = text[start : stop.start() if stop is not None else limit].rstrip(" \t\r\f\v")
         if raw.endswith(";"):
             raw = raw[:-1].rstrip(" \t\r\f\v")
-        if context.strip_comma and raw.endswith(","):
-            raw = raw[:-1].rstrip(" \t\r\f\v")
         if not raw or _NOT_BARE_TEXT.search(raw):
             return None
         del self.diagnostics[mark:]  # errors of the attempt to read it as an expression
@@ -1168,6 +1157,7 @@ class Parser:
                 hint=f"expected '{closer}' before {self.describe(found)}"
                 f" on line {self.line_of(found.start)}",
                 resume=found.start,
+                resume_at_line=True,
             )
         separator = "',' or " if separated else ""
         self.fail(
@@ -1203,8 +1193,7 @@ class Parser:
         saved = self.lexer.skip_newlines
         self.lexer.skip_newlines = False
         self.advance()
-        in_flow = saved or (bool(self.levels) and self.levels[-1].in_flow)
-        level = self._brace_level(open_tok, "'{'", in_flow)
+        level = self._brace_level(open_tok, "'{'")
         body, closer = self.body(level)
         self.lexer.skip_newlines = saved
         if closer is None:
