@@ -312,7 +312,7 @@ def test_peanut_files_order_and_precedence(tmp_path: Path, no_system_peanut: Pat
         configured.resolve(),
     ]
 
-    data = {
+    data: dict[Path, dict[str, Any]] = {
         found[0]: {"db": {"host": "near"}},
         found[1]: {"db": {"host": "project", "port": 5432}, "app": {"name": "shop"}},
         found[2]: {"app": {"name": "home", "tier": "gold"}},

@@ -399,8 +399,9 @@ class _Evaluation:
             if owner is None:  # a call standing alone as a statement
                 self._collect_statement_result(self.force(thunk))
             elif owner.get(thunk.key) is thunk:  # skip values a duplicate key replaced
-                value = self.force(thunk)
-                owner[thunk.key] = None if value is POISON else value
+                # (POISON stays in place so later readers stay quiet; with any error the
+                # document is not returned.)
+                owner[thunk.key] = self.force(thunk)
         for thunk in self.globals.values():  # unused globals are checked too
             self.force(thunk)
         if self.errors:
@@ -787,7 +788,10 @@ class _Evaluation:
         )
 
     def _walk(self, value: Any, path: tuple[str, ...], shown: str) -> tuple[bool, Any]:
-        """Follow ``path`` into ``value``: (True, the value) or (False, an error message)."""
+        """Follow ``path`` into ``value``: (True, the value) or (False, an error message).
+
+        ``shown`` names ``value`` in messages ("" for a file's top level).
+        """
         walked = shown
         for part in path:
             if value is POISON:
@@ -796,6 +800,8 @@ class _Evaluation:
                 value = value.as_value()
             if isinstance(value, dict):
                 if part not in value:
+                    if not walked:
+                        return False, f"there is no key '{part}'"
                     return False, f"'{walked}' has no key '{part}'"
                 value = self._member(value, part) if type(value) is dict else value[part]
             elif isinstance(value, list):
@@ -807,7 +813,7 @@ class _Evaluation:
                 value = value[int(part)]
             else:
                 return False, f"'{walked}' is {_a(type_of(value))}, it has no key '{part}'"
-            walked = f"{walked}.{part}"
+            walked = f"{walked}.{part}" if walked else part
         return True, value
 
     def _suggest_name(self, name: str, scope: Scope | None) -> str:
@@ -1029,7 +1035,7 @@ class _Evaluation:
             return self.error(exc.message, call.span, hint=exc.hint)
         except LangError as exc:
             return self._loaded_file_failed(exc, call)
-        found, value = self._walk(data, tuple(args[0].split(".")), path.name)
+        found, value = self._walk(data, tuple(args[0].split(".")), "")
         if found:
             return self.materialize(value)
         if len(args) == 2:
