@@ -443,3 +443,42 @@ class _AnySpan:
 
 def _any() -> Span:
     return _AnySpan()  # type: ignore[return-value]
+
+
+# --- the fast path ------------------------------------------------------------------------------
+
+FAST_PATH_SAMPLE = """\
+# simple lines take a regex fast path; it must build exactly what the tokenizer path builds
+$region: "eu-west-1"
+title: "generated"
+n = 42
+neg: -7;
+f: 3.25   # comment
+word: info
+flag: TRUE
+nothing: null
+ref: $region.name
+range: 8000-9000
+bad_is_slow_path: 1.4.2
+[svc]
+tags: ["a", 'b', 1, -2, 3.5, x, $r, null, [], {}, [[1], {a: 1, b: [2]}],]
+limits: {cpu: "1961m", memory: "1767Mi", burst: 3,}
+mixed: [8000-9000, 1 + 2, "s" ]
+resources {
+    path: "/a/b"
+    headers: []
+}
+probe >
+    interval: 5
+<
+"""
+
+
+def test_fast_path_builds_the_same_tree_as_the_tokenizer(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tuskops.lang import parser
+
+    fast = parse(FAST_PATH_SAMPLE)
+    monkeypatch.setattr(parser.Parser, "_simple_lines", lambda self, start, into: -1)
+    slow = parse(FAST_PATH_SAMPLE)
+    assert fast == slow  # spans compare by offsets
+    assert [type(s) for s in fast.body][:3] == [ast.GlobalAssign, ast.Assign, ast.Assign]
