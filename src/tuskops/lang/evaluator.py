@@ -21,13 +21,15 @@ Nothing here writes anywhere or opens a network connection; operators obey the s
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
+import gc
 import json
 import math
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -94,36 +96,71 @@ class Scope:
 class Thunk:
     """An expression waiting to be evaluated, with everything needed to evaluate it later."""
 
-    __slots__ = ("expr", "file", "key", "lens", "owner", "path", "scope", "span", "state", "value")
+    __slots__ = (
+        "expr",
+        "file",
+        "key",
+        "lens",
+        "name",
+        "owner",
+        "relative",
+        "scope",
+        "span",
+        "state",
+        "value",
+    )
 
     def __init__(
         self,
         expr: ast.Expr,
         scope: Scope,
         file: FileContext,
-        path: tuple[str, ...],
+        name: tuple[str, ...],
         span: Span,
         owner: dict[str, Any] | None = None,
         key: str = "",
+        relative: bool = True,
     ) -> None:
         self.expr = expr
         self.scope = scope
         self.file = file
-        #: Dotted key path (or ``("$name",)`` for a global), for messages.
-        self.path = path
+        #: The key path below ``scope`` (``relative``), or a name of its own (``$g``, ``#!if``).
+        self.name = name
+        self.relative = relative
         self.span = span
         #: The dict slot the value goes to once evaluated (None: a global or a statement call).
         self.owner = owner
         self.key = key
-        #: How many keys each enclosing block held when the thunk was made (bare words may
-        #: only refer to keys defined earlier).
-        self.lens = _visible_lengths(scope)
+        #: How many keys each enclosing block held when the thunk was made: bare words may only
+        #: refer to keys defined earlier. Only worked out when the expression can hold one.
+        self.lens = _visible_lengths(scope) if _may_hold_bare_word(expr) else ()
         self.state = _PENDING
         self.value: Any = None
 
     @property
+    def path(self) -> tuple[str, ...]:
+        """The full key path, for messages and nested objects."""
+        return self.scope.path + self.name if self.relative else self.name
+
+    @property
     def label(self) -> str:
         return ".".join(self.path)
+
+
+def _may_hold_bare_word(expr: ast.Expr) -> bool:
+    kind = type(expr)
+    if kind is ast.VarRef or kind is ast.Literal:
+        return False
+    if kind is ast.Call:
+        assert isinstance(expr, ast.Call)
+        return any(map(_may_hold_bare_word, expr.args))
+    if kind is ast.Interpolated:
+        assert isinstance(expr, ast.Interpolated)
+        return any(_may_hold_bare_word(p) for p in expr.parts if not isinstance(p, str))
+    if kind is ast.Binary:
+        assert isinstance(expr, ast.Binary)
+        return _may_hold_bare_word(expr.left) or _may_hold_bare_word(expr.right)
+    return True  # bare words, arrays, objects, ternaries: worth the bookkeeping
 
 
 def _visible_lengths(scope: Scope) -> tuple[int, ...]:
@@ -416,8 +453,12 @@ class _Evaluation:
     def build(self, body: tuple[ast.Statement, ...], scope: Scope, file: FileContext) -> None:
         """Lay out ``body`` into ``scope``'s dict (keys in order; non-literals as thunks)."""
         node = scope.node
+        pending = self.pending
+        constant_of = self._constant
         assign_type = ast.Assign
         literal_type = ast.Literal
+        bare_text_type = ast.BareText
+        object_type = ast.ObjectLit
         # Typed as Any: dispatch is on the exact type (faster than isinstance chains on large
         # files), and each branch below only touches fields of the type it checked.
         statements: tuple[Any, ...] = body
@@ -425,15 +466,30 @@ class _Evaluation:
             kind = type(stmt)
             if kind is assign_type:
                 key = stmt.key
-                value = stmt.value
-                # Fast path: a plain `key: literal` (most lines of a large file).
-                if len(key) == 1 and type(value) is literal_type:
-                    name = key[0]
-                    if name in node:
-                        self._duplicate(node, name, scope.path + key, stmt.key_span)
-                    node[name] = value.value
-                else:
+                if len(key) != 1:
                     self._assign(stmt, scope, file)
+                    continue
+                # The common case, inlined: `name: value` in the current block.
+                name = key[0]
+                if name in node:
+                    self._duplicate(node, name, scope.path + key, stmt.key_span)
+                value = stmt.value
+                value_kind = type(value)
+                if value_kind is literal_type:
+                    node[name] = value.value
+                elif value_kind is bare_text_type:
+                    node[name] = value.text
+                elif value_kind is object_type:
+                    # `key: { ... }` is laid out like a block, so references reach into it.
+                    child: dict[str, Any] = {}
+                    node[name] = child
+                    self.build(value.body, Scope(child, scope, scope.path + key), file)
+                else:
+                    constant = constant_of(value, scope)
+                    if constant is _MISSING:
+                        constant = Thunk(value, scope, file, key, stmt.span, node, name)
+                        pending.append(constant)
+                    node[name] = constant
             elif kind is ast.Block:
                 child = self._ensure_path(node, stmt.key, scope.path, stmt.key_span)
                 self.build(stmt.body, Scope(child, scope, scope.path + stmt.key), file)
@@ -442,9 +498,7 @@ class _Evaluation:
             elif kind is ast.GlobalAssign:
                 self._global(stmt, scope, file)
             elif kind is ast.CallStatement:
-                self.pending.append(
-                    Thunk(stmt.call, scope, file, (*scope.path, "@call"), stmt.span)
-                )
+                pending.append(Thunk(stmt.call, scope, file, ("@call",), stmt.span))
             elif kind is ast.Include:
                 self._include(stmt, scope, file)
             elif kind is ast.IfDirective:
@@ -457,43 +511,51 @@ class _Evaluation:
                 self.error(f"unexpected statement {kind.__name__}", getattr(stmt, "span", None))
 
     def _assign(self, stmt: ast.Assign, scope: Scope, file: FileContext) -> None:
+        """``a.b.c: value``: the general case of an assignment."""
         key = stmt.key
-        if len(key) == 1:
-            node = scope.node
-        else:
-            node = self._ensure_path(scope.node, key[:-1], scope.path, stmt.key_span)
+        node = self._ensure_path(scope.node, key[:-1], scope.path, stmt.key_span)
         name = key[-1]
-        path = scope.path + key
         if name in node:
-            self._duplicate(node, name, path, stmt.key_span)
+            self._duplicate(node, name, scope.path + key, stmt.key_span)
         value = stmt.value
-        kind = type(value)
-        if kind is ast.ObjectLit:
-            # `key: { ... }` is laid out like a block, so references can reach into it lazily.
+        if type(value) is ast.ObjectLit:
             assert isinstance(value, ast.ObjectLit)
             child: dict[str, Any] = {}
             node[name] = child
-            self.build(value.body, Scope(child, scope, path), file)
+            self.build(value.body, Scope(child, scope, scope.path + key), file)
             return
         constant = self._constant(value, scope)
         if constant is not _MISSING:
             node[name] = constant
             return
-        thunk = Thunk(value, scope, file, path, stmt.span, owner=node, key=name)
+        thunk = Thunk(value, scope, file, key, stmt.span, owner=node, key=name)
         node[name] = thunk
         self.pending.append(thunk)
 
-    def _constant(self, value: ast.Expr, scope: Scope) -> Any:
-        """The value of ``value`` when it needs no evaluation, else ``_MISSING``."""
+    def _constant(self, value: Any, scope: Scope) -> Any:
+        """The value of expression ``value`` when it needs no evaluation, else ``_MISSING``.
+
+        (``value`` is typed Any for speed: dispatch is on the exact node type.)
+        """
         kind = type(value)
         if kind is ast.Literal:
-            assert isinstance(value, ast.Literal)
             return value.value
+        if kind is ast.ArrayLit:
+            items: list[Any] = []
+            append = items.append
+            literal_type = ast.Literal
+            for item in value.items:
+                if type(item) is literal_type:
+                    append(item.value)
+                    continue
+                constant = self._constant(item, scope)
+                if constant is _MISSING:
+                    return _MISSING
+                append(constant)
+            return items
         if kind is ast.BareText:
-            assert isinstance(value, ast.BareText)
             return value.text
         if kind is ast.BareWord:
-            assert isinstance(value, ast.BareWord)
             # A reference only if the key is already defined; otherwise it is plain text.
             current: Scope | None = scope
             while current is not None:
@@ -502,10 +564,25 @@ class _Evaluation:
                 current = current.parent
             return value.name
         if kind is ast.RangeLit:
-            assert isinstance(value, ast.RangeLit)
             if value.min > value.max:
                 return _MISSING  # evaluated later, to report the error
             return {"min": value.min, "max": value.max, "type": "range"}
+        if kind is ast.ObjectLit:
+            # Only the simple shape `{a: 1, b: "x"}` (as in arrays of objects); anything with
+            # dotted or repeated keys, bare words or statements goes the general way.
+            members: dict[str, Any] = {}
+            for member in value.body:
+                if type(member) is not ast.Assign or len(member.key) != 1:
+                    return _MISSING
+                name = member.key[0]
+                member_value = member.value
+                if name in members or type(member_value) is ast.BareWord:
+                    return _MISSING
+                constant = self._constant(member_value, scope)
+                if constant is _MISSING:
+                    return _MISSING
+                members[name] = constant
+            return members
         return _MISSING
 
     def _duplicate(
@@ -556,7 +633,9 @@ class _Evaluation:
     def _global(self, stmt: ast.GlobalAssign, scope: Scope, file: FileContext) -> None:
         if stmt.name in self.globals:
             self.warn(f"duplicate global '${stmt.name}': the later value wins", stmt.key_span)
-        self.globals[stmt.name] = Thunk(stmt.value, scope, file, (f"${stmt.name}",), stmt.span)
+        self.globals[stmt.name] = Thunk(
+            stmt.value, scope, file, (f"${stmt.name}",), stmt.span, relative=False
+        )
 
     def _include(self, stmt: ast.Include, scope: Scope, file: FileContext) -> None:
         path = Path(stmt.path).expanduser()
@@ -606,7 +685,7 @@ class _Evaluation:
                 return
             # Conditions are evaluated while the file is laid out, so they see globals and
             # keys defined above the directive.
-            thunk = Thunk(branch.cond, scope, file, ("#!if",), branch.span)
+            thunk = Thunk(branch.cond, scope, file, ("#!if",), branch.span, relative=False)
             errors_before = len(self.errors)
             value = self.force(thunk)
             if value is POISON:
@@ -1106,6 +1185,27 @@ def _session(
     )
 
 
+@contextlib.contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a file is parsed and evaluated.
+
+    Both allocate millions of small acyclic objects; with the collector on, each collection
+    rescans the growing syntax tree (on a 10 MB file that took longer than the evaluation).
+    On the way out, everything allocated meanwhile is promoted to the oldest generation
+    without a scan (``freeze`` + ``unfreeze`` only move lists), so re-enabling the collector
+    does not trigger one huge collection of "young" objects either.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.freeze()
+            gc.unfreeze()
+            gc.enable()
+
+
 def _run(session: Session, module: ast.Module, file: FileContext) -> Document:
     # Long reference chains recurse deeply; raise the limit for the evaluation only.
     old_limit = sys.getrecursionlimit()
@@ -1134,8 +1234,9 @@ def evaluate_module(
     resolved = path.resolve() if path is not None else None
     if base_dir is None:
         base_dir = resolved.parent if resolved is not None else Path.cwd()
-    session = _session(offline, env, registry, now)
-    return _run(session, module, FileContext(resolved, base_dir))
+    with _no_cyclic_gc():
+        session = _session(offline, env, registry, now)
+        return _run(session, module, FileContext(resolved, base_dir))
 
 
 def evaluate_source(
@@ -1150,10 +1251,11 @@ def evaluate_source(
     """Parse and evaluate ``source``; relative paths resolve against ``base_dir``."""
     from tuskops.lang.parser import parse_source
 
-    module = parse_source(source)  # TuskSyntaxError propagates: nothing is evaluated
-    session = _session(offline, env, registry, now)
-    file = FileContext(source.path.resolve() if source.path else None, base_dir)
-    return _run(session, module, file)
+    with _no_cyclic_gc():
+        session = _session(offline, env, registry, now)
+        module = parse_source(source)  # TuskSyntaxError propagates: nothing is evaluated
+        file = FileContext(source.path.resolve() if source.path else None, base_dir)
+        return _run(session, module, file)
 
 
 def evaluate_file(
@@ -1165,16 +1267,15 @@ def evaluate_file(
     now: datetime | None = None,
 ) -> Document:
     """Parse and evaluate the file at ``path``."""
-    session = _session(offline, env, registry, now)
-    resolved = path.resolve()
-    try:
-        module = session.parse_file(resolved, name=str(path))
-    except OSError as exc:
-        raise EvaluationError(
-            [Diagnostic(f"cannot read {path}: {exc.strerror or exc}", None)]
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise EvaluationError(
-            [Diagnostic(f"{path} is not UTF-8 text: {exc.reason}", None)]
-        ) from None
-    return _run(session, module, FileContext(resolved, resolved.parent))
+    with _no_cyclic_gc():
+        session = _session(offline, env, registry, now)
+        resolved = path.resolve()
+        try:
+            module = session.parse_file(resolved, name=str(path))
+        except OSError as exc:
+            message = f"cannot read {path}: {exc.strerror or exc}"
+            raise EvaluationError([Diagnostic(message, None)]) from None
+        except UnicodeDecodeError as exc:
+            message = f"{path} is not UTF-8 text: {exc.reason}"
+            raise EvaluationError([Diagnostic(message, None)]) from None
+        return _run(session, module, FileContext(resolved, resolved.parent))
