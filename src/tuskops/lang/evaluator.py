@@ -719,9 +719,12 @@ class _Evaluation:
             return self._cycle(thunk)
         thunk.state = _ACTIVE
         self.stack.append(thunk)
+        value: Any = POISON
         try:
             value = self._eval_by_type[type(thunk.expr)](thunk.expr, thunk)
         except RecursionError:
+            # Recorded by the innermost level that still has room to record it; the levels
+            # above see POISON and stay quiet.
             value = self.error(
                 "expression nested too deeply (or a very long chain of references)", thunk.span
             )
@@ -731,9 +734,11 @@ class _Evaluation:
                 thunk.span,
             )
         finally:
+            # Even when an error escapes, the thunk must not stay "in progress" (it would
+            # later look like a cycle).
             self.stack.pop()
-        thunk.value = value
-        thunk.state = _DONE
+            thunk.value = value
+            thunk.state = _DONE
         return value
 
     def _cycle(self, thunk: Thunk) -> Any:
