@@ -68,7 +68,7 @@ def test_unknown_and_too_deep_actions() -> None:
     registry = Registry([Echo()])
     with pytest.raises(UnknownActionError, match="has no action 'shout'"):
         registry.resolve(("echo", "shout"))
-    with pytest.raises(UnknownActionError, match="has no action 'say.more'"):
+    with pytest.raises(UnknownActionError, match=r"has no action 'say\.more'"):
         registry.resolve(("echo", "say", "more"))
 
 
@@ -84,7 +84,9 @@ def test_platform_operators_say_not_implemented(name: str) -> None:
     op = registry.get(name)
     with pytest.raises(NotImplementedOperatorError) as info:
         op.invoke("anything", [], CallContext(file=None, base_dir=Path()))
-    assert info.value.message == f"@{name}.anything is not implemented yet in this version of tuskops"
+    assert (
+        info.value.message == f"@{name}.anything is not implemented yet in this version of tuskops"
+    )
 
 
 def test_default_registry_holds_builtins_and_platform_names() -> None:
@@ -116,7 +118,9 @@ def plugin_on_path(tmp_path: Path) -> Iterator[Path]:
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: tusk-plugin-demo\nVersion: 1.0\n")
     (dist / "entry_points.txt").write_text(
-        "[tuskops.operators]\nweather = tusk_plugin_demo:Weather\nbroken = tusk_plugin_demo:Missing\n"
+        "[tuskops.operators]\n"
+        "weather = tusk_plugin_demo:Weather\n"
+        "broken = tusk_plugin_demo:Missing\n"
     )
     sys.path.insert(0, str(tmp_path))
     try:

@@ -33,7 +33,13 @@ def test_each_action_describes_a_file() -> None:
 
 @pytest.mark.parametrize(
     ("path", "fmt"),
-    [("a.json", "json"), ("a.yml", "yaml"), ("prod.env", "env"), (".env", "env"), ("notes", "text")],
+    [
+        ("a.json", "json"),
+        ("a.yml", "yaml"),
+        ("prod.env", "env"),
+        (".env", "env"),
+        ("notes", "text"),
+    ],
 )
 def test_file_infers_the_format_from_the_extension(path: str, fmt: str) -> None:
     value: Any = "text" if fmt == "text" else {"K": "v"}

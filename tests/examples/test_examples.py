@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -24,7 +24,7 @@ UPDATE = os.environ.get("TUSKOPS_UPDATE_GOLDEN") == "1"
 
 #: The environment every example is evaluated in, so the goldens do not depend on the machine.
 ENV = {"HOME": "/home/demo"}
-NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 #: Entry points: every .tsk under examples/ except files meant to be included or read by others.
 ENTRY_POINTS = sorted(

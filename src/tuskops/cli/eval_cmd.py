@@ -27,7 +27,9 @@ from tuskops.lang.document import Document
 )
 @click.option("--offline", is_flag=True, help="No network lookups; calls that need one fail.")
 @click.option("--directives", is_flag=True, help="Print the #! directives (metadata) instead.")
-@click.option("--show-secrets", is_flag=True, help="Print @secret(...) values instead of hiding them.")
+@click.option(
+    "--show-secrets", is_flag=True, help="Print @secret(...) values instead of hiding them."
+)
 @click.option("-q", "--quiet", is_flag=True, help="Do not print warnings.")
 @handles_errors
 def eval_command(
@@ -51,7 +53,10 @@ def eval_command(
     if directives:
         click.echo(
             json.dumps(
-                [{"name": d.name, "args": d.args, "file": d.file, "line": d.line} for d in doc.directives],
+                [
+                    {"name": d.name, "args": d.args, "file": d.file, "line": d.line}
+                    for d in doc.directives
+                ],
                 indent=2,
             )
         )
@@ -65,7 +70,10 @@ def render_document(doc: Document, fmt: str, *, redact: bool = True) -> str:
     if fmt == "yaml":
         return str(
             yaml.safe_dump(
-                doc.to_plain(redact=redact), sort_keys=False, allow_unicode=True, default_flow_style=False
+                doc.to_plain(redact=redact),
+                sort_keys=False,
+                allow_unicode=True,
+                default_flow_style=False,
             )
         )
     lines = [f"{key} = {_flat_value(value)}" for key, value in doc.to_flat(redact=redact).items()]

@@ -80,9 +80,7 @@ def operators_command(name: str | None, output: str) -> None:
     table.add_column("status")
     table.add_column("summary")
     for op in ops:
-        table.add_row(
-            f"@{op.name}", " ".join(f"@{a}" for a in op.aliases), _status(op), op.summary
-        )
+        table.add_row(f"@{op.name}", " ".join(f"@{a}" for a in op.aliases), _status(op), op.summary)
     console = stdout()
     console.print(table)
     for entry, message in registry.load_errors:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, TypeVar, Union
+from typing import Any, ClassVar, Protocol, TypeVar, Union, overload
 
 from tuskops.errors import OperatorArgumentError, UnknownActionError
 
@@ -132,7 +132,19 @@ class Action:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def action(func: F | None = None, *, name: str | None = None, default: bool = False) -> Any:
+@overload
+def action(func: F, *, name: str | None = None, default: bool = False) -> F: ...
+
+
+@overload
+def action(
+    func: None = None, *, name: str | None = None, default: bool = False
+) -> Callable[[F], F]: ...
+
+
+def action(
+    func: F | None = None, *, name: str | None = None, default: bool = False
+) -> F | Callable[[F], F]:
     """Mark an operator method as an action.
 
     ``name`` overrides the method name (for names that are Python keywords, like ``if``);

@@ -52,7 +52,9 @@ class PlannedOperator(Operator):
         )
 
 
-def _planned(name: str, summary: str, planned: tuple[str, ...], aliases: tuple[str, ...] = ()) -> type:
+def _planned(
+    name: str, summary: str, planned: tuple[str, ...], aliases: tuple[str, ...] = ()
+) -> type:
     return type(
         f"Planned_{name}",
         (PlannedOperator,),

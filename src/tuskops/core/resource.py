@@ -102,12 +102,19 @@ class Resource:
         """Every path in ``body`` to redact: declared, Sensitive values, and secret key names."""
         found: set[FieldPath] = set(self.secret_paths)
         for path, value in walk(self.body):
-            if isinstance(value, Sensitive):
+            if isinstance(value, Sensitive) or _is_secret_leaf(path, value):
                 found.add(path)
-            elif path and isinstance(path[-1], str) and SECRET_KEY_PATTERN.search(path[-1]):
-                if not isinstance(value, dict | list):
-                    found.add(path)
         return found
+
+
+def _is_secret_leaf(path: FieldPath, value: Any) -> bool:
+    """A scalar under a key whose name says it is secret (``password``, ``api_key``, ...)."""
+    return (
+        bool(path)
+        and isinstance(path[-1], str)
+        and SECRET_KEY_PATTERN.search(path[-1]) is not None
+        and not isinstance(value, dict | list)
+    )
 
 
 def walk(value: Any, path: FieldPath = ()) -> Iterator[tuple[FieldPath, Any]]:
