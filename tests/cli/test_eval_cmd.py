@@ -75,6 +75,14 @@ def test_type_error_is_reported_at_the_operator(run: Run, tmp_path: Path) -> Non
     assert f"{path}:1:8: error:" in result.stderr
 
 
+def test_standard_input(run: Run) -> None:
+    result = run("eval", "-", input='a: 1 + 2\nb: "x${a}"\n')
+    assert json.loads(result.stdout) == {"a": 3, "b": "x3"}
+    bad = run("eval", "-", input="a: (1\n")
+    assert bad.exit_code == 2
+    assert bad.stderr.startswith("<stdin>:1:4: error:")
+
+
 def test_missing_file(run: Run, tmp_path: Path) -> None:
     result = run("eval", tmp_path / "nope.tsk")
     assert result.exit_code == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +11,12 @@ import click
 import yaml
 
 from tuskops.cli.output import handles_errors, print_diagnostics
-from tuskops.lang.api import load
+from tuskops.lang.api import load, loads
 from tuskops.lang.document import Document
 
 
 @click.command("eval")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 @click.option(
     "--format",
     "fmt",
@@ -35,7 +36,7 @@ from tuskops.lang.document import Document
 def eval_command(
     file: Path, fmt: str, offline: bool, directives: bool, show_secrets: bool, quiet: bool
 ) -> None:
-    """Evaluate FILE and print the resulting document.
+    """Evaluate FILE (or - for standard input) and print the resulting document.
 
     Nothing outside tuskops changes: operators that describe desired state show it as data,
     to be acted on by `tuskops plan` and `tuskops apply`. Errors are printed as
@@ -46,8 +47,12 @@ def eval_command(
       tuskops eval app.tsk
       tuskops eval app.tsk --format yaml
       APP_ENV=prod tuskops eval app.tsk --format flat
+      echo 'a: 1 + 2' | tuskops eval -
     """
-    doc = load(file, offline=offline)
+    if str(file) == "-":
+        doc = loads(sys.stdin.read(), name="<stdin>", offline=offline)
+    else:
+        doc = load(file, offline=offline)
     if not quiet:
         print_diagnostics(doc.warnings)
     if directives:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from tuskops.cli.output import OUTPUT_CHOICE, handles_errors, print_json, stdout
@@ -91,13 +92,13 @@ def _print_operator(op: Operator) -> None:
     console = stdout()
     aliases = f" (aliases: {', '.join('@' + a for a in op.aliases)})" if op.aliases else ""
     console.print(f"[bold]@{op.name}[/bold]{aliases}  [dim]{op.origin}, {_status(op)}[/dim]")
-    console.print(op.doc)
+    console.print(op.doc, markup=False)
     if isinstance(op, PlannedOperator):
         console.print(f"\nPlanned actions: {', '.join(op.planned)}")
         return
     if op.default_action:
         console.print(f"\nDefault action: {op.default_action}  (`@{op.name}(...)` calls it)")
     for act in iter_actions(op):
-        console.print(f"\n  [bold]@{op.name}.{act.signature()}[/bold]", markup=True)
+        console.print(f"\n  [bold]@{escape(op.name)}.{escape(act.signature())}[/bold]")
         for line in act.doc.splitlines():
             console.print(f"      {line}", markup=False)
