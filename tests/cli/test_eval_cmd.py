@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
-from conftest import Run
+from click.testing import Result
+
+#: The `run` fixture (tests/cli/conftest.py): invoke the CLI in-process.
+Run = Callable[..., Result]
 
 SOURCE = """\
 #!target dir ./out

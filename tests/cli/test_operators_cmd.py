@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
-from conftest import Run
+from click.testing import Result
+
+#: The `run` fixture (tests/cli/conftest.py): invoke the CLI in-process.
+Run = Callable[..., Result]
 
 
 def test_lists_builtins_and_platform_operators(run: Run) -> None:

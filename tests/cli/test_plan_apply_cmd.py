@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Run
+from click.testing import Result
 
 from tuskops.core.resource import Resource
 from tuskops.core.targets import DirectoryTarget
+
+#: The `run` fixture (tests/cli/conftest.py): invoke the CLI in-process.
+Run = Callable[..., Result]
 
 CONFIG = """\
 #!target dir ./deploy
