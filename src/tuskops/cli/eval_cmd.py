@@ -15,7 +15,7 @@ from tuskops.lang.api import load, loads
 from tuskops.lang.document import Document
 
 
-@click.command("eval")
+@click.command("eval", short_help="Evaluate a file and print the result (JSON, YAML or flat).")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 @click.option(
     "--format",

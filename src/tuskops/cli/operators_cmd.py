@@ -45,7 +45,7 @@ def _operator_json(op: Operator) -> dict[str, object]:
     }
 
 
-@click.command("operators")
+@click.command("operators", short_help="List operators, or show one's actions and parameters.")
 @click.argument("name", required=False)
 @click.option("-o", "--output", type=OUTPUT_CHOICE, default="text", show_default=True)
 @handles_errors

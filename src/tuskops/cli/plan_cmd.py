@@ -94,7 +94,7 @@ def _plan(file: Path, target_spec: str | None, offline: bool, quiet: bool) -> Pl
     return Planned(file, doc, target, make_plan(doc.resources, target))
 
 
-@click.command("plan")
+@click.command("plan", short_help="Show what apply would change, changing nothing.")
 @file_argument
 @target_option
 @offline_option
@@ -137,7 +137,7 @@ def plan_command(
         sys.exit(EXIT_CHANGES)
 
 
-@click.command("apply")
+@click.command("apply", short_help="Show the plan, confirm, and apply it; record the outcome.")
 @file_argument
 @target_option
 @offline_option
@@ -225,7 +225,7 @@ def _report(result: ApplyResult, record_id: int, json_out: bool, plan: Plan) -> 
     console.print(f"Recorded as apply #{record_id} (tuskops history).", style="dim")
 
 
-@click.command("history")
+@click.command("history", short_help="List recorded applies, newest first.")
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @state_option
 @click.option("-n", "--limit", type=click.IntRange(min=1), default=20, show_default=True)
