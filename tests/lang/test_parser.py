@@ -10,7 +10,9 @@ from tuskops.lang.source import Span
 
 
 def body(text: str) -> tuple[ast.Statement, ...]:
-    return parse(text, name="t.tsk").body
+    # One Assign per line: these tests are about the tree of each construct. Constant runs
+    # (several lines as one node) are tested in test_constant_runs.py.
+    return parse(text, name="t.tsk", constant_runs=False).body
 
 
 def only(text: str) -> ast.Statement:
@@ -477,8 +479,8 @@ probe >
 def test_fast_path_builds_the_same_tree_as_the_tokenizer(monkeypatch: pytest.MonkeyPatch) -> None:
     from tuskops.lang import parser
 
-    fast = parse(FAST_PATH_SAMPLE)
+    fast = parse(FAST_PATH_SAMPLE, constant_runs=False)
     monkeypatch.setattr(parser.Parser, "_simple_lines", lambda self, start, into: -1)
-    slow = parse(FAST_PATH_SAMPLE)
+    slow = parse(FAST_PATH_SAMPLE, constant_runs=False)
     assert fast == slow  # spans compare by offsets
     assert [type(s) for s in fast.body][:3] == [ast.GlobalAssign, ast.Assign, ast.Assign]

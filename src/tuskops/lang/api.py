@@ -14,11 +14,17 @@ from tuskops.lang.document import Document
 from tuskops.lang.source import Diagnostic, Source
 
 
-def parse(text: str, name: str = "<string>", path: Path | None = None) -> ast.Module:
-    """Parse text to a syntax tree. Raises TuskSyntaxError listing every syntax error."""
+def parse(
+    text: str, name: str = "<string>", path: Path | None = None, *, constant_runs: bool = True
+) -> ast.Module:
+    """Parse text to a syntax tree. Raises TuskSyntaxError listing every syntax error.
+
+    Consecutive ``key: constant`` lines become one :class:`~tuskops.lang.ast.ConstantRun`;
+    with ``constant_runs=False`` every line is its own :class:`~tuskops.lang.ast.Assign`.
+    """
     from tuskops.lang.parser import parse_source
 
-    return parse_source(Source(text, name=name, path=path))
+    return parse_source(Source(text, name=name, path=path), constant_runs=constant_runs)
 
 
 def parse_file(path: str | os.PathLike[str]) -> ast.Module:
@@ -32,7 +38,9 @@ def parse_source_file(p: Path) -> ast.Module:
     try:
         source = Source.from_path(p)
     except OSError as exc:
-        raise TuskSyntaxError([Diagnostic(f"cannot read {p}: {exc.strerror or exc}", None)]) from exc
+        raise TuskSyntaxError(
+            [Diagnostic(f"cannot read {p}: {exc.strerror or exc}", None)]
+        ) from exc
     except UnicodeDecodeError as exc:
         raise TuskSyntaxError([Diagnostic(f"{p} is not UTF-8 text: {exc.reason}", None)]) from exc
     return parse_source(source)

@@ -4,9 +4,11 @@ Evaluation runs in two phases.
 
 1. **Build.** The statements are walked in order and the output tree is laid out: sections and
    blocks become nested dicts, ``#!include`` merges the other file's statements in place,
-   ``#!if`` picks a branch. A value that is a plain literal is stored directly (the fast path
-   that keeps large files quick); any other value is stored as a :class:`Thunk`, an
-   unevaluated expression that remembers the block it was written in.
+   ``#!if`` picks a branch. A value that is a plain literal is stored directly, and a
+   :class:`~tuskops.lang.ast.ConstantRun` (many ``key: constant`` lines) is decoded from its
+   JSON in one C call and merged with one ``dict.update`` (the fast paths that keep large
+   files quick); any other value is stored as a :class:`Thunk`, an unevaluated expression that
+   remembers the block it was written in.
 2. **Force.** Every thunk is evaluated in document order. A reference (``$a.b``, ``${a.b}``) to
    a key that holds a thunk forces that thunk first and memoises it; a thunk met again while it
    is being evaluated is a reference cycle. So references see the whole file, whatever their
@@ -456,6 +458,7 @@ class _Evaluation:
         pending = self.pending
         constant_of = self._constant
         assign_type = ast.Assign
+        run_type = ast.ConstantRun
         literal_type = ast.Literal
         bare_text_type = ast.BareText
         object_type = ast.ObjectLit
@@ -464,7 +467,17 @@ class _Evaluation:
         statements: tuple[Any, ...] = body
         for stmt in statements:
             kind = type(stmt)
-            if kind is assign_type:
+            if kind is run_type:
+                # Many `key: constant` lines at once (decoded afresh: nothing in the document
+                # is shared with the tree). Keys keep the position of their first definition,
+                # as with Assign.
+                keys = stmt.keys
+                if not node.keys().isdisjoint(keys):
+                    for name in keys:
+                        if name in node:
+                            self._duplicate(node, name, (*scope.path, name), stmt.key_span(name))
+                node.update(zip(keys, stmt.values(), strict=True))
+            elif kind is assign_type:
                 key = stmt.key
                 if len(key) != 1:
                     self._assign(stmt, scope, file)
@@ -572,6 +585,11 @@ class _Evaluation:
             # dotted or repeated keys, bare words or statements goes the general way.
             members: dict[str, Any] = {}
             for member in value.body:
+                if type(member) is ast.ConstantRun:
+                    if not members.keys().isdisjoint(member.keys):
+                        return _MISSING
+                    members.update(member.items())
+                    continue
                 if type(member) is not ast.Assign or len(member.key) != 1:
                     return _MISSING
                 name = member.key[0]

@@ -6,8 +6,26 @@ after trying to parse it, and the fallback reads raw characters whose end depend
 context (end of line, or ``,`` ``]`` ``}`` in flow context). Newlines are significant in some
 places and whitespace in others; ``<`` closes a block only when alone on its line; ``#!``
 directives interleave with any structure. Every syntax error of a file must be reported, which
-needs recovery at statement boundaries. And a 10 MB file has to parse in well under a second, so
-the common ``key: simple-value`` line is matched by one regular expression and never tokenized.
+needs recovery at statement boundaries.
+
+Speed (the target: parse and evaluate a 10 MB data file in under 2 s). Such files are mostly
+``key: constant`` lines, and any per-line Python work is too slow for them: one regex match and
+one :class:`~tuskops.lang.ast.Assign` (with its spans) per line took ~4 s for 10 MB. So, where
+a statement can start in a body, three fast paths come before the tokenizer:
+
+1. **Constant runs** (``Parser._constant_run``): one regex (``_RUN``) matches a maximal run of
+   lines whose values are constants JSON writes the same way (strings, numbers, booleans,
+   null, ranges, one-line arrays and objects of those); ``re.split`` and ``str.join`` turn it
+   into a JSON array, which the evaluator decodes in C. The whole run is one
+   :class:`~tuskops.lang.ast.ConstantRun`. About 85% of the benchmark file goes this way.
+2. **Simple lines** (``Parser._simple_line``): any other ``key: simple-value`` line (a
+   ``$ref``, a bare word, a trailing comment, ...) is matched by one regex and builds exactly
+   the nodes the tokenizer would.
+3. **Section headers and block openers** (``[a.b]``, ``name {``, ``name >`` alone on their
+   line) are matched whole rather than token by token.
+
+Everything else, and every line a fast path does not accept in full, is tokenized; so errors
+are always found, and reported, by the one general path.
 
 Decisions where the spec is silent (documented in ``docs/language.md``):
 
@@ -50,7 +68,10 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import json
+import operator
 import re
+from json.scanner import make_scanner
 from typing import Any, Final, NoReturn
 
 from tuskops.errors import TuskSyntaxError
@@ -72,17 +93,26 @@ from tuskops.lang.lexer import (
 from tuskops.lang.source import Diagnostic, Source, Span
 
 
-def parse_source(source: Source) -> ast.Module:
-    """Parse one file. Raises :class:`TuskSyntaxError` listing every syntax error in it."""
-    # The tree is millions of small acyclic objects for a large file; the cyclic garbage
-    # collector would rescan them over and over while they are being built.
+def parse_source(source: Source, *, constant_runs: bool = True) -> ast.Module:
+    """Parse one file. Raises :class:`TuskSyntaxError` listing every syntax error in it.
+
+    ``constant_runs=False`` builds one :class:`~tuskops.lang.ast.Assign` per line instead of
+    :class:`~tuskops.lang.ast.ConstantRun` nodes (same data, slower; for tools and tests).
+    """
+    # The tree is many small acyclic objects for a large file; the cyclic garbage collector
+    # would rescan them over and over while they are being built. On the way out everything
+    # allocated meanwhile is moved to the oldest generation without a scan (freeze + unfreeze
+    # only move lists), so re-enabling the collector does not start with one full collection
+    # of all those "young" objects either (measured at 1.5-3 s after a 10 MB parse).
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        parser = Parser(source)
+        parser = Parser(source, constant_runs=constant_runs)
         module = parser.parse_module()
     finally:
         if gc_was_enabled:
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
     if parser.diagnostics:
         ordered = sorted(
@@ -90,6 +120,19 @@ def parse_source(source: Source) -> ast.Module:
         )
         raise TuskSyntaxError(ordered)
     return module
+
+
+def parse_run_assigns(run: ast.ConstantRun) -> tuple[ast.Assign, ...]:
+    """The Assign nodes the lines of ``run`` give when parsed one by one (see
+    :meth:`tuskops.lang.ast.ConstantRun.assigns`)."""
+    span = run.span
+    parser = Parser(span.source, [], span.start, span.end, constant_runs=False)
+    level = _Level(None, None, "a run", brace=False, allows_sections=False, line_end=-1)
+    body, _ = parser.body(level)
+    assigns = tuple(s for s in body if isinstance(s, ast.Assign))
+    if parser.diagnostics or len(assigns) != len(body) or len(assigns) != len(run.keys):
+        raise ValueError(f"not the span of a run: {span.location()}")
+    return assigns
 
 
 # --- internal helpers ---------------------------------------------------------------------------
@@ -222,6 +265,15 @@ _FAST_LINE = re.compile(
     r"|(?P<open>[\[{]))"
 )
 _FAST_LINE_REST = re.compile(rf"{_FAST_TAIL}{_FAST_BLANK_LINES}")
+# The end of a line that holds no more tokens (no ';' either), the blank and comment lines
+# after it, and the next line's indentation.
+_BARE_LINE_END = rf"[ \t]*(?:(?<=[ \t])(?:#(?!!)|//)[^\n]*)?(?:\r?\n|\Z){_FAST_BLANK_LINES}"
+# `[a.b]` alone on its line, and the `{` or `>` ending the line of a block's name: matched
+# whole instead of token by token (a data file has one of these every few lines).
+_FAST_SECTION_HEADER = re.compile(
+    rf"\[[ \t]*({IDENT_PATTERN}(?:\.{IDENT_PATTERN})*)[ \t]*\]{_BARE_LINE_END}"
+)
+_FAST_BLOCK_OPENER = re.compile(rf"[ \t]*([{{>]){_BARE_LINE_END}")
 # One token of a one-line array or object in the fast path; a scalar must be a whole item.
 _ITEM_END = r"(?=[ \t]*[,\]}])"
 _FAST_FLOW_TOKEN = re.compile(
@@ -236,6 +288,102 @@ _FAST_FLOW_TOKEN = re.compile(
     r"|(?P<open>[\[{])|(?P<close>[\]}])|(?P<comma>,))"
 )
 _EXPECT_ITEM, _EXPECT_VALUE, _EXPECT_SEPARATOR = 0, 1, 2
+
+# --- constant runs (see ``Parser._constant_run`` and :class:`tuskops.lang.ast.ConstantRun`) -----
+#
+# ``_RUN`` matches a maximal sequence of lines ``key: constant`` (blank and comment lines may
+# stand between them) whose values JSON writes the same way and decodes to the same data:
+# strings, numbers, true/false/null, ranges, and one-line arrays/objects of those. The lines
+# are then turned into one JSON array by ``re.split`` and ``str.join`` and decoded in C.
+#
+# Why split and join rather than ``re.sub`` with templates: on Python 3.11 a template
+# replacement (``\1``) calls a Python function per match, which cost more than the decoding
+# itself on a 10 MB file; ``split``, ``join`` and ``map(str.format, ...)`` never leave C.
+# Possessive quantifiers (``*+``) and atomic groups keep the matching linear and cheap; a line
+# that does not fit ends the run (trailing comments, ``$refs``, bare words, single quotes,
+# escapes other than JSON's, ``1_000``, ``0xFF``, ``007``, keys ``true``/``false``/``null``)
+# and goes the usual way.
+_RUN_IDENT = r"[^\W\d][\w-]*+(?<!-)"  # IDENT_PATTERN, without backtracking
+_RUN_KEY = rf"(?!(?i:true|false|null)[ \t]*[:=]){_RUN_IDENT}"
+# A "..." string that TuskLang and JSON decode alike: only \n \t \r \" \\ \uXXXX escapes, no
+# "${". It may not contain what looks like a flow key ("{a:" or ", a ="), so that the key
+# quoting below never reaches into a string.
+_RUN_STRING = (
+    r'"[^"\\\n${,]*+'
+    rf"(?>(?:[{{,](?![ \t]*{_RUN_IDENT}[ \t]*[:=])|\$(?!\{{)|\\[ntr\"\\]|\\u[0-9a-fA-F]{{4}})"
+    r'[^"\\\n${,]*+)*+"'
+)
+# JSON integers (at most 640 digits: the smallest limit ``int()`` may be set to), fractions
+# and exponents; "1.4.2", "1_000", "007" are not numbers here.
+_RUN_INT = r"(?:0|[1-9][0-9]{0,639}+)"
+_RUN_NUMBER = rf"-?{_RUN_INT}(?:\.[0-9]++)?+(?:[eE][+-]?[0-9]++)?+(?![\w.])"
+_RUN_KEYWORD = r"(?:true|false|null)(?![\w-])"
+_RUN_SCALAR = rf"{_RUN_STRING}|{_RUN_NUMBER}|{_RUN_KEYWORD}"
+
+
+def _run_flow_pattern(depth: int) -> str:
+    """One-line arrays and objects of scalars, nested at most ``depth`` deep, exactly as JSON
+    allows them (items separated by commas, no trailing comma, keys in objects only), except
+    that keys are plain identifiers and may repeat (checked when the run is decoded). So each
+    value is one balanced JSON value. Deeper nesting is parsed the usual way.
+
+    Arrays and objects have patterns of their own, so the pattern doubles with each level:
+    depth 3 compiles in ~20 ms, depth 4 in ~40 ms (at import), for no gain on real files.
+    """
+    value = _RUN_SCALAR
+    container = ""
+    for _ in range(depth):
+        array = rf"\[[ \t]*+(?>(?:{value})[ \t]*+(?:,[ \t]*+(?!\])|(?=\])))*+\]"
+        obj = (
+            rf"\{{[ \t]*+(?>{_RUN_KEY}[ \t]*+[:=][ \t]*+(?:{value})[ \t]*+"
+            rf"(?:,[ \t]*+(?!\}})|(?=\}})))*+\}}"
+        )
+        container = rf"{array}|{obj}"
+        value = rf"{_RUN_SCALAR}|{container}"
+    return container
+
+
+_RUN_FLOW = _run_flow_pattern(3)
+_RUN_RANGE = rf"{_RUN_INT}-{_RUN_INT}"
+_RUN_BLANK_LINES = r"(?:[ \t]*+(?:(?:#(?!!)|//)[^\n]*+)?\r?\n)*+"
+# The range comes last: trying it first on every number costs more than backtracking to it.
+_RUN_LINE = (
+    rf"[ \t]*+{_RUN_KEY}[ \t]*+[:=][ \t]*+"
+    rf"(?:{_RUN_STRING}|{_RUN_NUMBER}|{_RUN_FLOW}|{_RUN_KEYWORD}|{_RUN_RANGE})"
+    r"[ \t]*+;?[ \t]*+\r?(?=\n|\Z)"
+)
+# Group 1 is the run from its first key to the end of its last line (without the line end);
+# the match goes on over blank and comment lines and the next line's indentation.
+_RUN = re.compile(
+    rf"({_RUN_LINE}(?:\n{_RUN_BLANK_LINES}{_RUN_LINE})*+)(?:\n{_RUN_BLANK_LINES}[ \t]*+|\Z)"
+)
+_RUN_SEMICOLON = re.compile(r";[ \t]*+(?=\r?(?:\n|\Z))")
+# "\n" + run: split at every line start into ["", key, value, key, value, ...].
+_RUN_LINE_SPLIT = re.compile(rf"\n{_RUN_BLANK_LINES}[ \t]*+({_RUN_IDENT})[ \t]*+[:=][ \t]*+")
+# In the JSON array of the values (one per line): a range as a whole value.
+_RUN_RANGE_SPLIT = re.compile(rf"\n({_RUN_INT})-({_RUN_INT})(?=[ \t\r]*+(?:,\n|\]\Z))")
+# A key inside a one-line object: split into [..., "{" or ",", key, ...] to quote it.
+_RUN_OBJECT_KEY_SPLIT = re.compile(rf"([{{,])[ \t]*+({_RUN_IDENT})[ \t]*+[:=]")
+_quote_key = '"{}":'.format
+_range_min = '\n{{"min":{}'.format
+_range_max = ',"max":{},"type":"range"}}'.format
+
+
+class _DuplicateKey(Exception):
+    """A one-line object of a run repeats a key: the run is parsed the usual way, which
+    reports it."""
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        raise _DuplicateKey
+    return members
+
+
+# (The scanner of json.loads, called directly: see tuskops.lang.ast.)
+_unique_decoder = json.JSONDecoder(strict=False, object_pairs_hook=_unique_pairs)
+_SCAN_JSON_UNIQUE = make_scanner(_unique_decoder)  # type: ignore[arg-type]
 
 
 def _fast_constructor(cls: type, field_names: tuple[str, ...]) -> Any:
@@ -294,6 +442,7 @@ _make_object = _fast_constructor(ast.ObjectLit, ("body", "span"))
 _make_range = _fast_constructor(ast.RangeLit, ("min", "max", "span"))
 _make_var = _fast_constructor(ast.VarRef, ("name", "path", "span", "sigil"))
 _make_assign = _fast_constructor(ast.Assign, ("key", "value", "span", "key_span"))
+_make_run = _fast_constructor(ast.ConstantRun, ("keys", "values_json", "span"))
 
 
 class Parser:
@@ -310,6 +459,8 @@ class Parser:
         diagnostics: list[Diagnostic] | None = None,
         start: int = 0,
         limit: int | None = None,
+        *,
+        constant_runs: bool = True,
     ) -> None:
         self.source = source
         self.text = source.text
@@ -317,6 +468,12 @@ class Parser:
         self.lexer = Lexer(source, self.diagnostics, start, limit)
         self.levels: list[_Level] = []
         self.unwinding = False  # set when a level ends at a closer that is not its own
+        self.constant_runs = constant_runs
+        # A run that matched but could not be decoded is parsed line by line up to here, so
+        # its lines are not matched again one start at a time (which would be quadratic).
+        self.no_run_before = -1
+        # Where the last line that is not simple was found (the tokenizer reads it next).
+        self.not_simple_at = -1
         self.tok = self.lexer.next()
 
     # --- plumbing -------------------------------------------------------------------------------
@@ -531,6 +688,11 @@ class Parser:
     def _section_header(self) -> tuple[tuple[str, ...], Span] | None:
         """``[a.b]`` on its own line; None (reported) when it is malformed."""
         open_tok = self.tok
+        fast = _FAST_SECTION_HEADER.match(self.text, open_tok.start, self.lexer.limit)
+        if fast is not None:
+            header_end = self.text.index("]", fast.end(1)) + 1
+            self.reposition(fast.end())
+            return tuple(fast.group(1).split(".")), self.span(open_tok.start, header_end)
         self.advance()
         name = self.tok
         if name.kind != NAME:
@@ -566,56 +728,116 @@ class Parser:
         return path, self.span(open_tok.start, close.end)
 
     def _simple_lines(self, start: int, into: list[ast.Statement]) -> int:
-        """Parse consecutive ``key: simple-value`` lines from ``start`` with one regex each.
+        """Parse consecutive simple lines from ``start`` without the tokenizer.
 
-        Returns the end offset of the last statement, or -1 when the line at ``start`` is
-        not that simple (the caller tokenizes it). Builds exactly the nodes the tokenizing
-        path builds for the same text.
+        Runs of ``key: constant`` lines become one :class:`~tuskops.lang.ast.ConstantRun`
+        each; other ``key: simple-value`` lines are matched by one regex each. Returns the end
+        offset of the last statement, or -1 when the line at ``start`` is not simple (the
+        caller tokenizes it). Builds exactly the nodes the tokenizing path builds for the
+        same text (apart from the runs, which hold the same data).
         """
+        if start == self.not_simple_at:
+            return -1  # tried just now, when the lines before it were parsed
         text = self.text
-        source = self.source
-        match = _FAST_LINE.match
-        make_span = _make_span
-        make_assign = _make_assign
+        limit = self.lexer.limit
+        runs = self.constant_runs
         last_end = -1
         while True:
-            m = match(text, start)
-            if m is None:
+            if runs and start >= self.no_run_before:
+                matched = _RUN.match(text, start, limit)
+                if matched is not None:
+                    run = self._constant_run(matched)
+                    if run is not None:
+                        into.append(run)
+                        last_end = run.span.end
+                        start = matched.end()
+                        continue
+                    self.no_run_before = matched.end()
+            line = self._simple_line(start, into)
+            if line is None:
+                self.not_simple_at = start
                 break
-            kind = m.lastgroup or ""
-            key_start = m.start()
-            value_start, value_end = m.span(kind)
-            if kind == "open":
-                flow = self._fast_flow(value_start)
-                if flow is None:
-                    break
-                value, value_end = flow
-                rest = _FAST_LINE_REST.match(text, value_end)
-                if rest is None:
-                    break
-                next_start = rest.end()
-            else:
-                next_start = m.end()
-                scalar = self._fast_scalar(kind, m.group(kind), value_start, value_end)
-                if scalar is None:
-                    break
-                value = scalar
-                if kind == "dq" or kind == "sq":
-                    value_end += 1
-            key = m.group("key")
-            into.append(
-                make_assign(
-                    tuple(key.split(".")) if "." in key else (key,),
-                    value,
-                    make_span(source, key_start, value_end),
-                    make_span(source, key_start, key_start + len(key)),
-                )
-            )
-            last_end = value_end
-            start = next_start
+            last_end, start = line
         if last_end >= 0:
             self.reposition(start)
         return last_end
+
+    def _constant_run(self, matched: re.Match[str]) -> ast.ConstantRun | None:
+        """The run matched by ``_RUN``, or None when it must be parsed line by line: a key
+        repeats, a range's minimum is above its maximum, or a one-line array/object is not
+        valid (those are reported, or read differently, by the usual path)."""
+        start = matched.start(1)
+        lines = matched.group(1)
+        end = start + len(lines.rstrip(" \t;\r"))
+        if ";" in lines:
+            lines = _RUN_SEMICOLON.sub("", lines)
+        parts = _RUN_LINE_SPLIT.split("\n" + lines)
+        keys = tuple(parts[1::2])
+        if len(set(keys)) != len(keys):
+            return None
+        values_json = "[\n" + ",\n".join(parts[2::2]) + "]"
+        if "-" in values_json:
+            pieces = _RUN_RANGE_SPLIT.split(values_json)
+            if len(pieces) > 1:
+                lows, highs = pieces[1::3], pieces[2::3]
+                if any(map(operator.gt, map(int, lows), map(int, highs))):
+                    return None
+                pieces[1::3] = map(_range_min, lows)
+                pieces[2::3] = map(_range_max, highs)
+                values_json = "".join(pieces)
+        if "{" in values_json:
+            pieces = _RUN_OBJECT_KEY_SPLIT.split(values_json)
+            if len(pieces) > 1:
+                # One-line objects: quote their keys, and check that none repeats a key by
+                # decoding once (the regex has checked everything else JSON requires).
+                pieces[2::3] = map(_quote_key, pieces[2::3])
+                values_json = "".join(pieces)
+                try:
+                    _SCAN_JSON_UNIQUE(values_json, 0)
+                except _DuplicateKey:
+                    return None
+        run: ast.ConstantRun = _make_run(keys, values_json, _make_span(self.source, start, end))
+        return run
+
+    def _simple_line(self, start: int, into: list[ast.Statement]) -> tuple[int, int] | None:
+        """One ``key: simple-value`` line at ``start`` (and the blank and comment lines after
+        it): appends its Assign, returns the end of the statement and where the next line's
+        text starts; None when the line is not that simple."""
+        text = self.text
+        m = _FAST_LINE.match(text, start)
+        if m is None:
+            return None
+        kind = m.lastgroup or ""
+        key_start = m.start()
+        value_start, value_end = m.span(kind)
+        if kind == "open":
+            flow = self._fast_flow(value_start)
+            if flow is None:
+                return None
+            value, value_end = flow
+            rest = _FAST_LINE_REST.match(text, value_end)
+            if rest is None:
+                return None
+            next_start = rest.end()
+        else:
+            next_start = m.end()
+            scalar = self._fast_scalar(kind, m.group(kind), value_start, value_end)
+            if scalar is None:
+                return None
+            value = scalar
+            if kind == "dq" or kind == "sq":
+                value_end += 1
+        key = m.group("key")
+        source = self.source
+        into.append(
+            _make_assign(
+                tuple(key.split(".")) if "." in key else (key,),
+                value,
+                _make_span(source, key_start, value_end),
+                _make_span(source, key_start, key_start + len(key)),
+            )
+        )
+        return value_end, next_start
 
     def _fast_scalar(self, kind: str, raw: str, start: int, end: int) -> ast.Expr | None:
         """The node for a scalar matched by a fast-path regex; None to leave it to the
@@ -830,6 +1052,16 @@ class Parser:
         key_tok = self.tok
         key = self._key(key_tok)
         key_span = self.span(key_tok.start, key_tok.end)
+        if key_tok.kind == NAME:
+            opener = _FAST_BLOCK_OPENER.match(self.text, key_tok.end, self.lexer.limit)
+            if opener is not None:
+                # `name {` or `name >` and nothing else on the line: straight to the body.
+                at = opener.start(1)
+                open_tok = Token(opener.group(1), at, at + 1)
+                self.reposition(opener.end())
+                if open_tok.kind == "{":
+                    return self._brace_block_body(key, key_span, open_tok)
+                return self._angle_block_body(key, key_span, open_tok)
         self.advance()
         tok = self.tok
         kind = tok.kind
@@ -908,6 +1140,10 @@ class Parser:
     def _brace_block(self, parent: _Level, key: tuple[str, ...], key_span: Span) -> ast.Block:
         open_tok = self.tok
         self.advance()
+        return self._brace_block_body(key, key_span, open_tok)
+
+    def _brace_block_body(self, key: tuple[str, ...], key_span: Span, open_tok: Token) -> ast.Block:
+        """The rest of ``key { ...`` once the lexer is past the ``{``."""
         level = self._brace_level(open_tok, f"block '{'.'.join(key)}'")
         body, closer = self.body(level)
         end = self._consume_closer(closer, body, open_tok)
@@ -924,6 +1160,10 @@ class Parser:
                 after.end,
                 hint="a '>' block starts on the next line and ends with '<' alone on a line",
             )
+        return self._angle_block_body(key, key_span, open_tok)
+
+    def _angle_block_body(self, key: tuple[str, ...], key_span: Span, open_tok: Token) -> ast.Block:
+        """The rest of ``key > ...`` once the lexer is past the line of the ``>``."""
         level = _Level(
             "<",
             open_tok,
