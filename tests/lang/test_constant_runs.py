@@ -211,6 +211,9 @@ def test_the_samples_do_use_runs() -> None:
         "a: 1\nb: 2\na: 3\n",  # a duplicate inside the run
         "a: {x: 1, x: 2}\nb: 1\n",  # a duplicate inside a one-line object
         "a: [{x: 1}, {x: 2, y: {x: 3}, x: 4}]\n",
+        "a: {x: {y: 1}, x: 2}\n",
+        'a: {x: "}", y: "{", x: 1}\n',
+        "a: [{x: 1}, {x: 2}]\nb: {x: 1, y: {x: 2}}\nc: {x: {y: 1}, z: {y: 2}}\n",
         "a: 1\nports: 9-1\nb: 2\n",  # a bad range: a syntax error, reported as usual
         "a: 1\nx: {b: 1}\nx.c: 2\nx.b: 3\n",  # later statements merge into a run's object
         "a: 1\nb: 2\nc { a: 3 }\nc.a: 4\n",
@@ -360,6 +363,8 @@ VALUES = [
     '"\\q"', "'sq'", "true", "FALSE", "null", "8000-9000", "9-1", "2024-01-15", "[]", "{}",
     "[1, 2]", "[1,]", '["s", [true, null], {a: 1}]', "{a: 1, b: [2, {c: 3}]}", "{a: 1, a: 2}",
     "[[[[1]]]]", "[a: 1]", "{true: 1}", "$g", "word", "a", "b.c", "1 + 2", "",
+    "[{a: 1}, {a: 2}]", "{a: {a: 1}, b: 2}", "{a: {b: 1}, a: 2}", '{a: "}", b: "{", a: 1}',
+    "[{a: [1, {b: 2}], b: 3}]",
 ]  # fmt: skip
 TAILS = ["", ";", "  ", " # c", "\r", " ;"]
 BETWEEN = ["", "", "", "\n", "# comment\n", "  // c\n", "\r\n", "#!meta x\n"]
@@ -398,3 +403,22 @@ def documents(draw: st.DrawFn) -> str:
 @given(documents())
 def test_generated_documents_mean_the_same_with_and_without_runs(text: str) -> None:
     assert_same_both_ways(text)
+
+
+flow_scalars = st.sampled_from(["1", '"s"', '"}"', '"{"', '"]"', "true", "null", "-2.5"])
+flow_values = st.recursive(
+    flow_scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3).map(lambda items: "[" + ", ".join(items) + "]")
+        | st.lists(st.tuples(st.sampled_from(["a", "b"]), inner), max_size=3).map(
+            lambda members: "{" + ", ".join(f"{k}: {v}" for k, v in members) + "}"
+        )
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(flow_values, min_size=1, max_size=4))
+def test_generated_one_line_objects_with_repeated_keys(values: list[str]) -> None:
+    assert_same_both_ways("".join(f"k{i}: {value}\n" for i, value in enumerate(values)))

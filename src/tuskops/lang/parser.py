@@ -68,6 +68,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import itertools
 import json
 import operator
 import re
@@ -379,6 +380,31 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     if len(members) != len(pairs):
         raise _DuplicateKey
     return members
+
+
+def _an_object_repeats_a_key(
+    separators: list[str], names: list[str], after: list[str], values_json: str
+) -> bool:
+    """Whether a one-line object of a run repeats a key, given the key split of its JSON:
+    the separator before each key ("{" for an object's first key, else ","), the keys, and
+    the text after each key up to the next one.
+
+    Keys repeat across objects all the time (``[{port: 1}, {port: 2}]``), so this groups keys
+    by object without decoding: an object's keys are its first key (after "{") and the ","
+    keys after it, up to the next "{" key, unless an object closes in between (a "}" in the
+    text before a "," key: ``{a: {x: 1}, a: 2}``); then the run is decoded with a hook that
+    sees every object (which costs ~2 us per object, hence not always).
+    """
+    closes = map(operator.contains, after, itertools.repeat("}"))
+    continues = map(operator.eq, separators[1:], itertools.repeat(","))
+    if any(map(operator.and_, closes, continues)):
+        try:
+            _SCAN_JSON_UNIQUE(values_json, 0)
+        except _DuplicateKey:
+            return True
+        return False
+    objects = itertools.accumulate(map(operator.eq, separators, itertools.repeat("{")))
+    return len(set(zip(objects, names, strict=True))) != len(names)
 
 
 # (The scanner of json.loads, called directly: see tuskops.lang.ast.)
@@ -788,13 +814,14 @@ class Parser:
         if "{" in values_json:
             pieces = _RUN_OBJECT_KEY_SPLIT.split(values_json)
             if len(pieces) > 1:
-                # One-line objects: quote their keys, and check that none repeats a key by
-                # decoding once (the regex has checked everything else JSON requires).
-                pieces[2::3] = map(_quote_key, pieces[2::3])
+                # One-line objects: quote their keys. The regex has checked everything else
+                # JSON requires, but not that an object does not repeat a key.
+                names = pieces[2::3]
+                pieces[2::3] = map(_quote_key, names)
                 values_json = "".join(pieces)
-                try:
-                    _SCAN_JSON_UNIQUE(values_json, 0)
-                except _DuplicateKey:
+                if len(set(names)) != len(names) and _an_object_repeats_a_key(
+                    pieces[1::3], names, pieces[3::3], values_json
+                ):
                     return None
         run: ast.ConstantRun = _make_run(keys, values_json, _make_span(self.source, start, end))
         return run
