@@ -272,7 +272,7 @@ _BARE_LINE_END = rf"[ \t]*(?:(?<=[ \t])(?:#(?!!)|//)[^\n]*)?(?:\r?\n|\Z){_FAST_B
 # `[a.b]` alone on its line, and the `{` or `>` ending the line of a block's name: matched
 # whole instead of token by token (a data file has one of these every few lines).
 _FAST_SECTION_HEADER = re.compile(
-    rf"\[[ \t]*({IDENT_PATTERN}(?:\.{IDENT_PATTERN})*)[ \t]*\]{_BARE_LINE_END}"
+    rf"\[[ \t]*({IDENT_PATTERN}(?:\.{IDENT_PATTERN})*)[ \t]*(\])(?:{_BARE_LINE_END})"
 )
 _FAST_BLOCK_OPENER = re.compile(rf"[ \t]*([{{>]){_BARE_LINE_END}")
 # One token of a one-line array or object in the fast path; a scalar must be a whole item.
@@ -289,6 +289,8 @@ _FAST_FLOW_TOKEN = re.compile(
     r"|(?P<open>[\[{])|(?P<close>[\]}])|(?P<comma>,))"
 )
 _EXPECT_ITEM, _EXPECT_VALUE, _EXPECT_SEPARATOR = 0, 1, 2
+# A pseudo token: a statement may start here, not tokenized yet (see Parser._at_line_start).
+_LINE_START: Final = "line start"
 
 # --- constant runs (see ``Parser._constant_run`` and :class:`tuskops.lang.ast.ConstantRun`) -----
 #
@@ -457,6 +459,19 @@ def _fast_constructor(cls: type, field_names: tuple[str, ...]) -> Any:
             return node
 
         return make4
+    if len(setters) == 5:
+        set_a, set_b, set_c, set_d, set_e = setters
+
+        def make5(a: object, b: object, c: object, d: object, e: object) -> object:
+            node: object = new(cls)
+            set_a(node, a)
+            set_b(node, b)
+            set_c(node, c)
+            set_d(node, d)
+            set_e(node, e)
+            return node
+
+        return make5
     return cls
 
 
@@ -469,6 +484,8 @@ _make_range = _fast_constructor(ast.RangeLit, ("min", "max", "span"))
 _make_var = _fast_constructor(ast.VarRef, ("name", "path", "span", "sigil"))
 _make_assign = _fast_constructor(ast.Assign, ("key", "value", "span", "key_span"))
 _make_run = _fast_constructor(ast.ConstantRun, ("keys", "values_json", "span"))
+_make_block = _fast_constructor(ast.Block, ("key", "body", "span", "key_span", "style"))
+_make_section = _fast_constructor(ast.Section, ("path", "body", "span", "header_span"))
 
 
 class Parser:
@@ -531,6 +548,13 @@ class Parser:
         """Continue lexing at ``offset`` (after reading raw text)."""
         self.lexer.pos = offset
         self.tok = self.lexer.next()
+
+    def _at_line_start(self, offset: int) -> None:
+        """Continue at ``offset``, where a statement may start, without tokenizing it yet:
+        most lines there are simple lines, which are read from the text (``_body`` tokenizes
+        the line if it is not)."""
+        self.lexer.pos = offset
+        self.tok = Token(_LINE_START, offset, offset)
 
     def resync(self, failure_at: int, statement_start: int, at_line: bool = False) -> None:
         """Skip to where the next statement can start after an error at ``failure_at``."""
@@ -624,10 +648,13 @@ class Parser:
         while True:
             tok = self.tok
             kind = tok.kind
-            if kind == NAME:
+            if kind in (NAME, _LINE_START):
                 end = self._simple_lines(tok.start, current)
                 if end >= 0:
                     section_end = end
+                    continue
+                if kind == _LINE_START:
+                    self.reposition(tok.start)  # not simple: tokenize it after all
                     continue
             elif kind == NEWLINE:
                 self.advance()
@@ -709,16 +736,18 @@ class Parser:
         end: int,
     ) -> ast.Section:
         path, header_span = header
-        return ast.Section(path, tuple(body), self.span(header_span.start, end), header_span)
+        span = _make_span(self.source, header_span.start, end)
+        section: ast.Section = _make_section(path, tuple(body), span, header_span)
+        return section
 
     def _section_header(self) -> tuple[tuple[str, ...], Span] | None:
         """``[a.b]`` on its own line; None (reported) when it is malformed."""
         open_tok = self.tok
         fast = _FAST_SECTION_HEADER.match(self.text, open_tok.start, self.lexer.limit)
         if fast is not None:
-            header_end = self.text.index("]", fast.end(1)) + 1
-            self.reposition(fast.end())
-            return tuple(fast.group(1).split(".")), self.span(open_tok.start, header_end)
+            self._at_line_start(fast.end())
+            span = _make_span(self.source, open_tok.start, fast.end(2))
+            return tuple(fast.group(1).split(".")), span
         self.advance()
         name = self.tok
         if name.kind != NAME:
@@ -1078,14 +1107,14 @@ class Parser:
     def _keyed_statement(self, level: _Level) -> ast.Statement:
         key_tok = self.tok
         key = self._key(key_tok)
-        key_span = self.span(key_tok.start, key_tok.end)
+        key_span: Span = _make_span(self.source, key_tok.start, key_tok.end)
         if key_tok.kind == NAME:
             opener = _FAST_BLOCK_OPENER.match(self.text, key_tok.end, self.lexer.limit)
             if opener is not None:
                 # `name {` or `name >` and nothing else on the line: straight to the body.
                 at = opener.start(1)
                 open_tok = Token(opener.group(1), at, at + 1)
-                self.reposition(opener.end())
+                self._at_line_start(opener.end())
                 if open_tok.kind == "{":
                     return self._brace_block_body(key, key_span, open_tok)
                 return self._angle_block_body(key, key_span, open_tok)
@@ -1174,7 +1203,9 @@ class Parser:
         level = self._brace_level(open_tok, f"block '{'.'.join(key)}'")
         body, closer = self.body(level)
         end = self._consume_closer(closer, body, open_tok)
-        return ast.Block(key, tuple(body), self.span(key_span.start, end), key_span, "{")
+        span = _make_span(self.source, key_span.start, end)
+        block: ast.Block = _make_block(key, tuple(body), span, key_span, "{")
+        return block
 
     def _angle_block(self, parent: _Level, key: tuple[str, ...], key_span: Span) -> ast.Block:
         open_tok = self.tok
@@ -1201,7 +1232,9 @@ class Parser:
         )
         body, closer = self.body(level)
         end = self._consume_closer(closer, body, open_tok)
-        return ast.Block(key, tuple(body), self.span(key_span.start, end), key_span, ">")
+        span = _make_span(self.source, key_span.start, end)
+        block: ast.Block = _make_block(key, tuple(body), span, key_span, ">")
+        return block
 
     def _brace_level(self, open_tok: Token, description: str) -> _Level:
         line_end = self.text.find("\n", open_tok.end)
