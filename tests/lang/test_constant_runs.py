@@ -178,6 +178,29 @@ SAMPLES = {
         }
         $region: "eu"
         """,
+    "directives": """\
+        #!if true
+        a: 1
+        b: [2]
+        #!else
+        a: 3
+        #!endif
+        #!include-ish not a directive we know
+        c: 4
+        """,
+    "object-style file": """\
+        {
+            name: "shop"
+            port: 80
+            tags: ["a", "b"]
+            ports: 1-2
+        }
+        """,
+    "unicode keys and text": """\
+        é: 1
+        ключ: "значение"
+        名前: ["日本", "\\u00e9"]
+        """,
     "object values": """\
         config: {
             a: 1
@@ -422,3 +445,18 @@ flow_values = st.recursive(
 @given(st.lists(flow_values, min_size=1, max_size=4))
 def test_generated_one_line_objects_with_repeated_keys(values: list[str]) -> None:
     assert_same_both_ways("".join(f"k{i}: {value}\n" for i, value in enumerate(values)))
+
+
+def test_parsing_leaves_the_garbage_collector_as_it_found_it() -> None:
+    import gc
+
+    assert gc.isenabled()
+    parse("a: 1\nb: [1, {c: 2}]\n" * 100)
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0  # frozen to skip a full collection, then unfrozen
+    gc.disable()
+    try:
+        parse("a: 1\n")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
