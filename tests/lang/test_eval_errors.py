@@ -86,7 +86,9 @@ def test_cycle_names_its_members_with_notes() -> None:
 
 
 def test_self_reference_and_global_cycle() -> None:
-    assert [m for m, _, _ in errors("a: $a\n")] == ["reference cycle: a -> a"]
+    assert [m for m, _, _ in errors("a: $a\n")] == [
+        "'$a' refers to the key being defined, and no enclosing block has a key 'a'"
+    ]
     assert [m for m, _, _ in errors("$x: $y\n$y: $x\nk: $x\n")] == [
         "reference cycle: $x -> $y -> $x"
     ]

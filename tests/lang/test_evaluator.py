@@ -13,6 +13,7 @@ import tuskops
 from tuskops.core.operator import CallContext, Operator, action
 from tuskops.core.registry import Registry
 from tuskops.core.resource import Resource, Sensitive
+from tuskops.errors import EvaluationError
 from tuskops.lang.builtins import builtin_operators
 from tuskops.lang.document import Document
 
@@ -769,3 +770,31 @@ def test_long_reference_chain() -> None:
     lines = [f"k{i}: $k{i + 1}" for i in range(3000)]
     lines.append("k3000: 1")
     assert ev("\n".join(lines) + "\n")["k0"] == 1
+
+
+# --- a value's reference to its own key ----------------------------------------------------------
+
+
+def test_a_reference_to_its_own_key_means_the_enclosing_one() -> None:
+    doc = tuskops.loads(
+        '[database]\nhost: "db"\n'
+        "[render]\n"
+        'conf: { database: "postgres://${database.host}", host: $database.host }\n'
+    )
+    assert doc["render"]["conf"] == {"database": "postgres://db", "host": "db"}
+
+
+def test_a_value_that_only_refers_to_itself_is_an_error() -> None:
+    with pytest.raises(EvaluationError) as info:
+        tuskops.loads('name: "x-${name}"\n')
+    [diag] = info.value.diagnostics
+    assert diag.message == (
+        "'name' refers to the key being defined, and no enclosing block has a key 'name'"
+    )
+    assert diag.span is not None
+    assert (diag.span.line, diag.span.col) == (1, 12)
+
+
+def test_cycles_through_other_keys_are_still_cycles() -> None:
+    with pytest.raises(EvaluationError, match="reference cycle: a -> b -> a"):
+        tuskops.loads("a: $b\nb: $a\n")

@@ -872,10 +872,17 @@ class _Evaluation:
                 return self.materialize(value)
             return self.error(value, expr.span)
         failure: str | None = None
+        skipped_own_key = False
         scope: Scope | None = ctx.scope
         while scope is not None:
             node = scope.node
             if name in node:
+                # A value never refers to its own key: in `db { url: "${url.host}" }` or
+                # `{ database: "${database.host}" }`, the name means the enclosing one.
+                if node[name] is ctx:
+                    skipped_own_key = True
+                    scope = scope.parent
+                    continue
                 found, value = self._walk(self._member(node, name), expr.path, name)
                 if found:
                     return self.materialize(value)
@@ -883,6 +890,13 @@ class _Evaluation:
             scope = scope.parent
         if failure is not None:
             return self.error(failure, expr.span)
+        if skipped_own_key:
+            return self.error(
+                f"'{shown}' refers to the key being defined, and no enclosing block has a "
+                f"key '{name}'",
+                expr.span,
+                hint="a value cannot refer to itself",
+            )
         return self.error(
             f"undefined name '{shown}'",
             expr.span,
