@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import tuskops
 from tuskops.core.operator import CallContext
 from tuskops.core.resource import Sensitive
-from tuskops.errors import OperatorArgumentError, OperatorError
+from tuskops.errors import EvaluationError, OperatorArgumentError, OperatorError
 from tuskops.lang import peanut
 from tuskops.lang.builtins import (
     EnvConversionError,
@@ -20,6 +22,7 @@ from tuskops.lang.builtins import (
     parse_ttl,
 )
 from tuskops.lang.dates import format_date, format_php_date
+from tuskops.lang.document import MISSING, lookup_path
 
 NOW = datetime(2024, 3, 5, 14, 7, 9, 123456, tzinfo=timezone(timedelta(hours=2), "CEST"))
 OPS = {op.name: op for op in builtin_operators()}
@@ -358,6 +361,29 @@ def test_peanut_without_loader_is_an_error(tmp_path: Path) -> None:
 def test_deep_merge_and_lookup() -> None:
     merged = peanut.deep_merge({"a": {"b": 1, "c": [1]}, "x": 1}, {"a": {"b": 2}, "x": {"y": 1}})
     assert merged == {"a": {"b": 2, "c": [1]}, "x": {"y": 1}}
-    assert peanut.lookup(merged, "a.c.0") == 1
-    assert peanut.lookup(merged, "a.c.1") is peanut.MISSING
-    assert peanut.lookup(merged, "a.b.c") is peanut.MISSING
+    assert lookup_path(merged, "a.c.0") == 1
+    assert lookup_path(merged, "a.c.1") is MISSING
+    assert lookup_path(merged, "a.b.c") is MISSING
+
+
+# --- files that are not regular files -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make", ["fifo", "device"])
+def test_file_refuses_devices_and_fifos(tmp_path: Path, make: str) -> None:
+    """A FIFO would block the evaluation and /dev/zero would never end."""
+    if make == "fifo":
+        os.mkfifo(tmp_path / "pipe")
+        target = "pipe"
+    else:
+        target = "/dev/zero"
+    with pytest.raises(EvaluationError) as info:
+        tuskops.loads(f'a: @file("{target}")\n', base_dir=tmp_path)
+    assert info.value.diagnostics[0].message == f"'{target}' is not a regular file"
+
+
+def test_file_refuses_huge_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("tuskops.lang.builtins.MAX_READ_BYTES", 10)
+    (tmp_path / "big.txt").write_text("x" * 11)
+    with pytest.raises(EvaluationError, match="too large to read"):
+        tuskops.loads('a: @file("big.txt")\n', base_dir=tmp_path)

@@ -15,6 +15,7 @@ import datetime as _dt
 import json
 import math
 import re
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,6 +27,7 @@ from tuskops.core.resource import Sensitive
 from tuskops.errors import OperatorArgumentError, OperatorError
 from tuskops.lang import peanut
 from tuskops.lang.dates import DEFAULT_FORMAT, format_date
+from tuskops.lang.document import MISSING, lookup_path
 
 
 class _NoDefault:
@@ -166,9 +168,27 @@ def _resolve(ctx: CallContext, path: str) -> Path:
     return candidate if candidate.is_absolute() else ctx.base_dir / candidate
 
 
+#: Larger files are refused: evaluation reads them whole, and a config that names a huge file
+#: is almost certainly a mistake.
+MAX_READ_BYTES = 64 * 1024 * 1024
+
+
 def _read_text(ctx: CallContext, path: str) -> tuple[Path, str]:
     resolved = _resolve(ctx, path)
     try:
+        # Only regular files: a device or a FIFO (/dev/zero, /dev/stdin) would never end or
+        # would block the evaluation.
+        info = resolved.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise FileReadError(f"'{path}' is not a regular file", hint=f"at {resolved}")
+        if info.st_size > MAX_READ_BYTES:
+            raise FileReadError(
+                f"file '{path}' is too large to read ({info.st_size} bytes; the limit is "
+                f"{MAX_READ_BYTES})",
+                hint=f"at {resolved}",
+            )
         return resolved, resolved.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise FileReadError(
@@ -324,8 +344,8 @@ class PeanutOperator(Operator):
         key without a default is an error.
         """
         merged = self._merged(ctx)
-        value = peanut.lookup(merged, path)
-        if value is not peanut.MISSING:
+        value = lookup_path(merged, path)
+        if value is not MISSING:
             return value
         if default is not NO_DEFAULT:
             return default

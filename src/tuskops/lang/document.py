@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,18 +48,9 @@ class Document:
         return self.data.get(key, default)
 
     def lookup(self, dotted: str, default: Any = None) -> Any:
-        """``doc.lookup("app.web.image")``."""
-        node: Any = self.data
-        for part in dotted.split("."):
-            if isinstance(node, Resource):
-                node = node.as_value()
-            if isinstance(node, dict) and part in node:
-                node = node[part]
-            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-                node = node[int(part)]
-            else:
-                return default
-        return node
+        """``doc.lookup("app.web.image")``; ``default`` when the path is not there."""
+        value = lookup_path(self.data, dotted)
+        return default if value is MISSING else value
 
     @property
     def resources(self) -> list[Resource]:
@@ -91,6 +82,25 @@ class Document:
 
         visit("", self.to_plain(redact=redact))
         return out
+
+
+#: What :func:`lookup_path` returns for a path that is not there (None is a value).
+MISSING: Any = object()
+
+
+def lookup_path(data: Any, dotted: str) -> Any:
+    """The value at ``a.b.0.c`` in nested objects, arrays and resources, or ``MISSING``."""
+    node = data
+    for part in dotted.split("."):
+        if isinstance(node, Resource):
+            node = node.as_value()
+        if isinstance(node, Mapping) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return MISSING
+    return node
 
 
 def _resources_in(value: Any) -> Iterator[Resource]:

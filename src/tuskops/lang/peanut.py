@@ -18,7 +18,6 @@ PEANUT_FILE = "peanu.tsk"
 #: The system-wide directory (a module attribute so tests can point it elsewhere).
 SYSTEM_DIR = Path("/etc/tusklang")
 
-_MISSING = object()
 
 
 def peanut_files(start_dir: Path, env: Mapping[str, str]) -> list[Path]:
@@ -69,19 +68,3 @@ def load_cascade(files: list[Path], load: Callable[[Path], Mapping[str, Any]]) -
     for path in reversed(files):  # farthest first, so each nearer file lands on top
         merged = deep_merge(merged, load(path))
     return merged
-
-
-def lookup(data: Any, dotted: str) -> Any:
-    """The value at ``a.b.0.c`` in nested dicts and lists, or ``MISSING``."""
-    node = data
-    for part in dotted.split("."):
-        if isinstance(node, Mapping) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return _MISSING
-    return node
-
-
-MISSING = _MISSING
