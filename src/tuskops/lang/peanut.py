@@ -19,7 +19,6 @@ PEANUT_FILE = "peanu.tsk"
 SYSTEM_DIR = Path("/etc/tusklang")
 
 
-
 def peanut_files(start_dir: Path, env: Mapping[str, str]) -> list[Path]:
     """The existing ``peanu.tsk`` files for ``start_dir``, nearest (highest precedence) first.
 
