@@ -121,3 +121,35 @@ class ConfigurationError(TuskError):
     """Bad command-line or environment configuration (not a ``.tsk`` span)."""
 
     exit_code = 2
+
+
+# --- packages ---------------------------------------------------------------------------------
+
+
+class PackageError(TuskError):
+    """Something about packages, registries, manifests or versions went wrong."""
+
+
+class VersionSyntaxError(PackageError):
+    """A version or constraint that the ecosystem's own tool would not accept.
+
+    Rendered like ``packaging``'s errors: the text, and a caret under the bad span::
+
+        invalid npm range: unexpected '>' after '>='
+            >=>1.2
+              ^
+    """
+
+    exit_code = 2
+
+    def __init__(
+        self, ecosystem: str, what: str, text: str, reason: str, start: int = 0, end: int = -1
+    ) -> None:
+        self.ecosystem = ecosystem
+        self.what = what
+        self.text = text
+        self.reason = reason
+        self.start = max(0, min(start, len(text)))
+        self.end = len(text) if end < 0 else max(self.start + 1, min(end, len(text)))
+        caret = " " * self.start + "^" + "~" * max(0, self.end - self.start - 1)
+        super().__init__(f"invalid {ecosystem} {what}: {reason}\n    {text}\n    {caret}")

@@ -1,0 +1,1 @@
+"""Packages: ecosystems (versions, manifests, registries), resolution, security, the mirror."""
