@@ -22,7 +22,7 @@ def test_lists_builtins_and_platform_operators(run: Run) -> None:
 def test_shows_one_operator_with_parameters(run: Run) -> None:
     result = run("operators", "env")
     assert result.exit_code == 0
-    assert "@env.get(name: string" in result.stdout or "name: string" in result.stdout
+    assert "@env.get(name: string, default: any" in result.stdout
 
 
 def test_json_output(run: Run) -> None:
