@@ -351,3 +351,12 @@ def test_set_operations_agree_with_contains(x: str, y: str) -> None:
         assert a.intersection(b).contains(version) == (a.contains(version) and b.contains(version))
         assert a.union(b).contains(version) == (a.contains(version) or b.contains(version))
         assert a.complement().contains(version) == (not a.contains(version))
+
+
+def test_ranges_is_satisfies_and_contains_is_restore_choice() -> None:
+    # NuGet's VersionRange.Satisfies admits 2.0.0-beta1 in [1.0.0, 2.0.0) (it sorts below
+    # 2.0.0), which is what its NU1608 check uses; restore never picks it, as the range has no
+    # pre-release bound. ``ranges`` is the former, ``contains`` the latter.
+    constraint = parse("[1.0.0, 2.0.0)")
+    assert constraint.ranges.contains(v("2.0.0-beta1"))
+    assert not constraint.contains(v("2.0.0-beta1"))
