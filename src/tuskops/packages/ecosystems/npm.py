@@ -669,11 +669,8 @@ class NpmRange:
 
 
 def parse_range(text: str, *, loose: bool = False, include_prerelease: bool = False) -> NpmRange:
-    """Parse like ``new Range(text, {loose, includePrerelease})``."""
-    if len(text) > MAX_LENGTH:
-        raise VersionSyntaxError(
-            "npm", "range", text, f"longer than {MAX_LENGTH} characters", MAX_LENGTH
-        )
+    """Parse like ``new Range(text, {loose, includePrerelease})`` (no length limit on a range,
+    only on each version in it)."""
     raw = _SPACES_RE.sub(" ", text.strip())
     sets: list[list[Comparator]] = []
     try:
