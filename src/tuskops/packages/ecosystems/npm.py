@@ -54,10 +54,11 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from tuskops.errors import VersionSyntaxError
-from tuskops.packages.versions import Ranges
+from tuskops.packages.versions import Interval, Ranges
 
 __all__ = [
     "SCHEME",
+    "Comparator",
     "NpmRange",
     "NpmScheme",
     "SemVer",
@@ -557,7 +558,8 @@ def _prereleases_of(triple: Triple) -> Ranges[SemVer]:
     return Ranges.between(SemVer(*triple, (0,)), SemVer(*triple))
 
 
-def _has_release(interval: Any) -> bool:
+def _has_release(interval: Interval[SemVer]) -> bool:
+    """Whether the interval holds a release version: the least release not below its start."""
     lower = interval.lower
     if lower is None:
         candidate = SemVer(0, 0, 0)
@@ -568,7 +570,7 @@ def _has_release(interval: Any) -> bool:
     else:
         v = lower.version
         candidate = SemVer(v.major, v.minor, v.patch + 1)
-    return bool(interval.contains(candidate))
+    return interval.contains(candidate)
 
 
 def _simplify(clauses: Iterable[Clause]) -> tuple[Clause, ...]:
@@ -615,6 +617,7 @@ class NpmRange:
         return "||".join(" ".join(c.value for c in s).strip() for s in self.comparator_sets)
 
     def contains(self, version: SemVer | str) -> bool:
+        """node-semver's ``satisfies``; a string is parsed loosely (False if not a version)."""
         if isinstance(version, str):
             try:
                 version = SemVer.parse(version, loose=True)
