@@ -97,7 +97,15 @@ def test_segments(text: str, version: str, segments: tuple[int | str, ...]) -> N
     ("text", "canonical"),
     [
         ("1.0.0", (1,)),
-        ("0", ()),
+        ("0", (0,)),
+        ("0.0", (0,)),
+        ("10.0", (10,)),
+        ("1.010", (1, 10)),
+        ("1.0.0.a.1.0", (1, "a", 1)),
+        ("1.2.3-1", (1, 2, 3, "pre", 1)),
+        ("1.2.a.0.b", (1, 2, "a", "b")),
+        ("1.0.a.0.b", (1, "a", 0, "b")),
+        ("2.0a0", (2, "a")),
         ("1.0.a", (1, "a")),
         ("1.0.0.a.0", (1, "a")),
         ("1.a.0.1", (1, "a", 0, 1)),
@@ -134,6 +142,8 @@ def test_canonical_segments(text: str, canonical: tuple[int | str, ...]) -> None
         ("1.0.a.1", "1.0.a", 1),
         ("1.0.a", "1.0.a.b", 1),
         ("1.2.3-rc1", "1.2.3.pre.rc1", 0),
+        ("1.2.a.0.b", "1.2.a.b", 0),
+        ("1.0.a.0.b", "1.a.0.b", 1),  # only the first run of zeros before a letter goes
     ],
 )
 def test_spaceship(left: str, right: str, expected: int) -> None:

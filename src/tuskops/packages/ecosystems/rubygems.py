@@ -11,9 +11,10 @@ Versions (``Gem::Version``):
   ASCII whitespace stripped; a blank string is version ``0``; every ``-`` becomes ``.pre.``
   (``1.2.3-rc1`` is ``1.2.3.pre.rc1``).
 * Segments are the runs of digits (integers) and of letters (strings): ``1.0.a10`` is
-  ``1, 0, "a", 10``. Canonical segments drop trailing zeros from the numeric part and from
-  the part after the first letter run separately; versions are equal when their canonical
-  segments are equal.
+  ``1, 0, "a", 10``. Canonical segments drop trailing zero segments and, in a pre-release,
+  the first run of zero segments before a letter (RubyGems does this with two regex
+  substitutions, reproduced here with their quirks); versions are equal when their
+  canonical segments are equal.
 * ``<=>`` walks the canonical segments, padding the shorter with ``0``: equal segments
   continue, a string is below a number, strings compare bytewise, numbers numerically.
 * A version is a pre-release when it contains a letter.
@@ -59,7 +60,14 @@ _OPERATORS = ("=", "!=", ">", "<", ">=", "<=", "~>")
 _REQUIREMENT = re.compile(rf"{_WS}*(~>|!=|>=|<=|=|>|<)?{_WS}*({_VERSION_BODY}){_WS}*\Z", re.ASCII)
 _OPERATOR_PREFIX = re.compile(rf"{_WS}*(~>|!=|>=|<=|=|>|<)?{_WS}*", re.ASCII)
 
+_TRAILING_ZEROS = re.compile(r"(?<=[a-zA-Z.])[.0]+\Z")
+_ZEROS_BEFORE_LETTER = re.compile(r"(?:(?<=\.)|\A)[0.]+(?=[a-zA-Z])")
+
 Segment = int | str
+
+
+def _segments(text: str) -> tuple[Segment, ...]:
+    return tuple(int(s) if s.isdigit() else s for s in _SEGMENT.findall(text))
 
 
 def _strip(text: str) -> str:
@@ -89,22 +97,18 @@ class RubygemsVersion:
         #: The version string as RubyGems keeps it (stripped, ``-`` as ``.pre.``).
         self.version: str = text.replace("-", ".pre.")
         #: Runs of digits (as ints) and of letters.
-        self.segments: tuple[Segment, ...] = tuple(
-            int(s) if s.isdigit() else s for s in _SEGMENT.findall(self.version)
-        )
+        self.segments: tuple[Segment, ...] = _segments(self.version)
         self._floor = _floor
 
     @cached_property
     def canonical_segments(self) -> tuple[Segment, ...]:
-        segments = list(self.segments)
-        first_string = next(
-            (i for i, s in enumerate(segments) if isinstance(s, str)), len(segments)
-        )
-        numeric, rest = segments[:first_string], segments[first_string:]
-        for part in (numeric, rest):
-            while part and part[-1] == 0:
-                part.pop()
-        return (*numeric, *rest)
+        """Segments with trailing zeros dropped, and for a pre-release the first run of zero
+        segments before a letter (``1.0.0.a.1.0`` -> ``1, "a", 1``; only the first run:
+        ``1.0.a.0.b`` -> ``1, "a", 0, "b"`` but ``1.a.0.b`` -> ``1, "a", "b"``)."""
+        text = _TRAILING_ZEROS.sub("", self.version, count=1)
+        if self.prerelease():
+            text = _ZEROS_BEFORE_LETTER.sub("", text, count=1)
+        return _segments(text)
 
     @cached_property
     def _keys(self) -> tuple[tuple[int, int, str], ...]:
