@@ -66,8 +66,10 @@ STABILITIES = {"stable": 0, "RC": 5, "beta": 10, "alpha": 15, "dev": 20}
 
 _MODIFIER = r"[._-]?(?:(stable|beta|b|RC|alpha|a|patch|pl|p)((?:[.-]?\d+)*+)?)?([.-]?dev)?"
 _STABILITY_WORDS = "stable|RC|beta|alpha|dev"
-_CLASSICAL = re.compile(rf"v?(\d{{1,5}})(\.\d++)?(\.\d++)?(\.\d++)?{_MODIFIER}\Z", re.I)
-_DATE = re.compile(rf"v?(\d{{4}}(?:[.:-]?\d{{2}}){{1,6}}(?:[.:-]?\d{{1,3}})?){_MODIFIER}\Z", re.I)
+_CLASSICAL = re.compile(rf"v?(\d{{1,5}}+)(\.\d++)?(\.\d++)?(\.\d++)?{_MODIFIER}\Z", re.I)
+_DATE = re.compile(
+    rf"v?(\d{{4}}(?:[.:-]?\d{{2}}){{1,6}}(?:[.:-]?\d{{1,3}}){{0,2}}){_MODIFIER}\Z", re.I
+)
 _ALIAS = re.compile(r"([^,\s]++) ++as ++([^,\s]++)\Z")
 _FLAG = re.compile(rf"@(?:{_STABILITY_WORDS})\Z", re.I)
 _BUILD = re.compile(r"([^,\s+]++)\+[^\s]++\Z")
