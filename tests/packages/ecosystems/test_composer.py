@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from tuskops.errors import VersionSyntaxError
 from tuskops.packages.ecosystems import scheme
+from tuskops.packages.ecosystems.base import VersionScheme
 from tuskops.packages.ecosystems.composer import (
     SCHEME,
     TOP,
@@ -43,6 +44,15 @@ def test_registry() -> None:
     assert scheme("packagist") is SCHEME
     assert isinstance(SCHEME, ComposerScheme)
     assert SCHEME.name == "composer"
+
+
+def test_protocols() -> None:
+    versions: VersionScheme[ComposerVersion] = SCHEME
+    # Not annotated as base.Constraint: its ``text: str`` asks for a settable attribute, and
+    # constraints are frozen (base.py would need ``text`` as a read-only property).
+    constraint = c("1.0")
+    assert isinstance(versions.parse_constraint("1.0"), ComposerConstraint)
+    assert constraint.contains(versions.parse_version("1.0"))
 
 
 # --- normalisation ----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from tuskops.errors import VersionSyntaxError
 from tuskops.packages.ecosystems import scheme
+from tuskops.packages.ecosystems.base import VersionScheme
 from tuskops.packages.ecosystems.rubygems import (
     SCHEME,
     RubygemsRequirement,
@@ -36,6 +37,15 @@ def test_registry() -> None:
     assert scheme("gem") is SCHEME
     assert isinstance(SCHEME, RubygemsScheme)
     assert SCHEME.name == "rubygems"
+
+
+def test_protocols() -> None:
+    versions: VersionScheme[RubygemsVersion] = SCHEME
+    # Not annotated as base.Constraint: its ``text: str`` asks for a settable attribute, and
+    # constraints are frozen (base.py would need ``text`` as a read-only property).
+    constraint = req("1.0")
+    assert isinstance(versions.parse_constraint("1.0"), RubygemsRequirement)
+    assert constraint.contains(versions.parse_version("1.0"))
 
 
 # --- versions ---------------------------------------------------------------------------------
