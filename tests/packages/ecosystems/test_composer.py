@@ -438,6 +438,25 @@ def test_parse_constraint(text: str, parts: list[str]) -> None:
     assert c(text).ranges == _expected(parts), str(c(text).ranges)
 
 
+@pytest.mark.parametrize(
+    ("constraint", "equivalent"),
+    [
+        # getcomposer.org "Versions and constraints": each constraint and its stated range.
+        ("1.0 - 2.0", ">=1.0.0 <2.1"),
+        ("1.0.0 - 2.1.0", ">=1.0.0 <=2.1.0"),
+        ("1.0.*", ">=1.0 <1.1"),
+        ("~1.2", ">=1.2 <2.0.0"),
+        ("~1.2.3", ">=1.2.3 <1.3.0"),
+        ("^1.2.3", ">=1.2.3 <2.0.0"),
+        ("^0.3", ">=0.3.0 <0.4.0"),
+        ("^0.0.3", ">=0.0.3 <0.0.4"),
+        (">=1.0 <1.1 || >=1.2", ">=1.0,<1.1 | >=1.2"),
+    ],
+)
+def test_documented_equivalences(constraint: str, equivalent: str) -> None:
+    assert c(constraint).ranges == c(equivalent).ranges
+
+
 @pytest.mark.parametrize("text", ["*", "x", "X", "@dev", "*@dev"])
 def test_match_all(text: str) -> None:
     assert c(text).ranges.is_full()
