@@ -24,8 +24,10 @@ V_co = TypeVar("V_co", covariant=True)
 class Constraint(Protocol[V_contra]):
     """A parsed constraint (``^1.2.0``, ``>=1.0,<2``, ``[1.0,2.0)``, ``~> 2.1``)."""
 
-    #: The constraint as written.
-    text: str
+    @property
+    def text(self) -> str:
+        """The constraint as written."""
+        ...
 
     @property
     def ranges(self) -> Ranges[Any]:
