@@ -153,3 +153,21 @@ class VersionSyntaxError(PackageError):
         self.end = len(text) if end < 0 else max(self.start + 1, min(end, len(text)))
         caret = " " * self.start + "^" + "~" * max(0, self.end - self.start - 1)
         super().__init__(f"invalid {ecosystem} {what}: {reason}\n    {text}\n    {caret}")
+
+
+class ManifestError(PackageError):
+    """A manifest or lockfile that cannot be read: names the file and the position or field.
+
+    ``location`` is ``line:col`` when the format gives one, else a field path such as
+    ``dependencies.express`` or ``project > dependencies > dependency[3] > version``.
+    """
+
+    exit_code = 2
+
+    def __init__(self, file: str, message: str, location: str | None = None) -> None:
+        self.file = file
+        self.message = message
+        self.location = location
+        where = f"{file}:{location}" if location and location[:1].isdigit() else file
+        field = f" (at {location})" if location and not location[:1].isdigit() else ""
+        super().__init__(f"{where}: error: {message}{field}")
