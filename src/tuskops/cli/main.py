@@ -7,6 +7,7 @@ import click
 from tuskops import __version__
 from tuskops.cli.eval_cmd import eval_command
 from tuskops.cli.operators_cmd import operators_command
+from tuskops.cli.pkg_cmd import pkg_group
 from tuskops.cli.plan_cmd import apply_command, history_command, plan_command
 
 EPILOG = """\b
@@ -44,6 +45,7 @@ cli.add_command(plan_command)
 cli.add_command(apply_command)
 cli.add_command(history_command)
 cli.add_command(operators_command)
+cli.add_command(pkg_group)
 
 
 def main() -> None:
