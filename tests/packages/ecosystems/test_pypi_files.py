@@ -206,6 +206,42 @@ def test_comment_after_continuation_and_hash_in_url(tmp_path: Path) -> None:
     assert deps[2].source == "https://example.com/pkg-1.0.tar.gz#sha256=abc"
 
 
+def test_invalid_marker_on_a_url_requirement(tmp_path: Path) -> None:
+    top = write(tmp_path, "requirements.txt", "https://x.example/p-1.0.tar.gz ; python_version <\n")
+    with pytest.raises(ManifestError, match="invalid marker") as info:
+        read_requirements(top)
+    assert info.value.location == "1:50"
+
+
+def test_url_requirement_marker_is_normalised(tmp_path: Path) -> None:
+    top = write(tmp_path, "requirements.txt", "https://x.example/p-1.0.tar.gz ; os_name=='nt'\n")
+    dep = read_requirements(top).dependencies[0]
+    assert (dep.name, dep.markers) == ("p", 'os_name == "nt"')
+
+
+def test_hash_without_requirement_is_an_error(tmp_path: Path) -> None:
+    top = write(tmp_path, "requirements.txt", "six\n    --hash=sha256:abc\n")
+    with pytest.raises(ManifestError, match="--hash must follow a requirement") as info:
+        read_requirements(top)
+    assert info.value.location == "2:5"
+
+
+def test_self_include_and_env_var_include(tmp_path: Path) -> None:
+    top = write(
+        tmp_path,
+        "requirements.txt",
+        "-r requirements.txt\n-r ${CONFIG_DIR}/extra.txt\n-rhttps://example.com/r.txt\nsix\n",
+    )
+    manifest = read_requirements(top)
+    assert [d.name for d in manifest.dependencies] == ["six"]
+    unresolved = manifest.extra["unresolved-includes"]
+    assert [u["target"] for u in unresolved] == [
+        "${CONFIG_DIR}/extra.txt",
+        "https://example.com/r.txt",
+    ]
+    assert unresolved[0]["line"] == 2
+
+
 def test_requirements_via_read(tmp_path: Path) -> None:
     path = write(tmp_path, "requirements-dev.txt", "pytest>=8\n")
     manifest = manifests.read(path)
@@ -409,6 +445,33 @@ def test_toml_syntax_error_has_line_and_column(tmp_path: Path) -> None:
     assert str(info.value).startswith(f"{path}:3:14: error: ")
 
 
+def test_toml_error_at_end_of_document(tmp_path: Path) -> None:
+    path = write(tmp_path, "pyproject.toml", '[project]\nname = "x')
+    with pytest.raises(ManifestError, match="Unterminated string") as info:
+        read_pyproject(path)
+    assert info.value.location == "2:10"
+
+
+def test_optional_dependency_errors_name_the_extra(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "pyproject.toml",
+        '[project.optional-dependencies]\ncli = ["rich", 3]\n',
+    )
+    with pytest.raises(ManifestError, match="expected a string, got an integer") as info:
+        read_pyproject(path)
+    assert info.value.location == "project.optional-dependencies.cli[1]"
+
+
+def test_missing_include_group_is_an_error(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "pyproject.toml", '[dependency-groups]\ntest = [{include-group = "nope"}]\n'
+    )
+    with pytest.raises(ManifestError, match="included group 'nope' does not exist") as info:
+        read_pyproject(path)
+    assert info.value.location == "dependency-groups.test"
+
+
 def test_pyproject_via_read(tmp_path: Path) -> None:
     manifest = manifests.read(write(tmp_path, "pyproject.toml", PEP621))
     assert isinstance(manifest, Manifest)
@@ -530,6 +593,17 @@ def test_uv_lock_errors(tmp_path: Path) -> None:
     assert info.value.location.startswith("2:")
 
 
+def test_uv_lock_dependency_without_name(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "uv.lock",
+        'version = 1\n[[package]]\nname = "a"\nversion = "1"\ndependencies = [{ marker = "x" }]\n',
+    )
+    with pytest.raises(ManifestError, match="missing required field 'name'") as info:
+        read_uv_lock(path)
+    assert info.value.location == "package[0].dependencies[0].name"
+
+
 def test_uv_lock_via_read(tmp_path: Path) -> None:
     lock = manifests.read(write(tmp_path, "uv.lock", UV_LOCK))
     assert isinstance(lock, Lockfile)
@@ -640,6 +714,9 @@ def test_pylock_refuses_unknown_major_version(tmp_path: Path) -> None:
     path = write(tmp_path, "pylock.toml", "lock-version = '2.0'\n")
     with pytest.raises(ManifestError, match=r"unsupported lock-version '2\.0'") as info:
         read_pylock(path)
+    assert info.value.location == "lock-version"
+    with pytest.raises(ManifestError, match="not a valid lock version") as info:
+        read_pylock(write(tmp_path, "y/pylock.toml", "lock-version = 'one'\n"))
     assert info.value.location == "lock-version"
     minor = write(tmp_path, "x/pylock.toml", "lock-version = '1.1'\n")
     assert read_pylock(minor).packages == ()

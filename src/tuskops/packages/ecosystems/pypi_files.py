@@ -32,7 +32,7 @@ from packaging.utils import (
 )
 
 from tuskops.errors import ManifestError, VersionSyntaxError
-from tuskops.packages.ecosystems.pypi import ECOSYSTEM, parse_requirement
+from tuskops.packages.ecosystems.pypi import ECOSYSTEM, parse_marker, parse_requirement
 from tuskops.packages.manifests import Dependency, LockedPackage, Lockfile, Manifest
 
 __all__ = ["read_pylock", "read_pyproject", "read_requirements", "read_uv_lock"]
@@ -458,7 +458,18 @@ class _RequirementsReader:
         location, markers = text, None
         separator = "; " if is_url else ";"
         if separator in text:
-            location, markers = (part.strip() for part in text.split(separator, 1))
+            location, marker_text = text.split(separator, 1)
+            location, markers = location.strip(), marker_text.strip()
+            try:
+                markers = str(parse_marker(markers))
+            except VersionSyntaxError as exc:
+                start = offset + text.index(separator) + len(separator)
+                start += len(marker_text) - len(marker_text.lstrip())
+                raise ManifestError(
+                    file,
+                    f"invalid marker {markers!r}: {exc.reason}",
+                    logical.position(start + _error_offset(exc)),
+                ) from None
         extras: tuple[str, ...] = ()
         if not is_url and location.endswith("]") and "[" in location:
             location, _, bracket = location.partition("[")
