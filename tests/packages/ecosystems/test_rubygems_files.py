@@ -1,0 +1,312 @@
+"""rubygems_files: Gemfiles read statically (gemfile(5)) and Bundler's Gemfile.lock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tuskops.errors import ManifestError
+from tuskops.packages.ecosystems.rubygems_files import read_gemfile, read_gemfile_lock
+from tuskops.packages.manifests import Dependency, Lockfile, Manifest, read
+
+GEMFILE = """\
+# frozen_string_literal: true
+
+source "https://rubygems.org"
+
+ruby "3.2.2"
+
+# Bundle edge Rails instead: gem "rails", github: "rails/rails", branch: "main"
+gem "rails", "~> 7.1.3", ">= 7.1.3.2"
+gem 'pg', '~> 1.1'
+gem "puma", ">= 5.0"
+gem "bootsnap", require: false
+gem "sqlite3-ruby", :require => "sqlite3"
+gem "redis", :require => ["redis/connection/hiredis", "redis"]
+gem("tzinfo-data", platforms: %i[ windows jruby ])
+gem "nokogiri",
+  ">= 1.12",
+  git: "https://github.com/sparklemotion/nokogiri.git",
+  tag: "v1.16.0"
+gem "rack", github: "rack/rack", branch: "main"
+gem "extracted_library", path: "./vendor/extracted_library"
+gem "my_gem", source: "https://gems.example.com"
+gem "rspec-rails", group: :test
+gem "debug", groups: [:development, :test], platforms: %w[mri windows]
+
+gemspec
+
+group :development, :test do
+  gem "factory_bot_rails"
+  gem "rubocop", "~> 1.60", require: false # linters
+end
+
+group :development do
+  gem "web-console"
+  platforms :mri do
+    gem "byebug"
+  end
+end
+
+group :ci, optional: true do
+  gem "simplecov"
+end
+
+source "https://gems.contribsys.com/" do
+  gem "sidekiq-pro"
+end
+
+platforms :jruby do
+  gem "activerecord-jdbcsqlite3-adapter"
+end
+
+git "https://github.com/rails/rails.git", ref: "4aded" do
+  gem "activesupport"
+end
+"""
+
+LOCK = """\
+GIT
+  remote: https://github.com/rack/rack.git
+  revision: 8b4e7a1c7f0f0e5a2c3f1c7f9b6a3a6f5e4d3c2b
+  branch: main
+  specs:
+    rack (3.1.0)
+
+PATH
+  remote: .
+  specs:
+    myapp (0.1.0)
+      rails (>= 7.1)
+
+GEM
+  remote: https://rubygems.org/
+  specs:
+    actionpack (7.1.3.2)
+      rack (>= 2.2.4)
+      rack-session (>= 1.0.1)
+    mini_portile2 (2.8.5)
+    nokogiri (1.16.0)
+      mini_portile2 (~> 2.8.2)
+      racc (~> 1.4)
+    nokogiri (1.16.0-x86_64-linux)
+      racc (~> 1.4)
+    racc (1.7.3)
+    rack-session (2.0.0)
+      rack (>= 3.0.0)
+    rails (7.1.3.2)
+      actionpack (= 7.1.3.2)
+
+PLATFORMS
+  ruby
+  x86_64-linux
+
+DEPENDENCIES
+  myapp!
+  nokogiri (>= 1.12, < 2)
+  rack!
+  rails (~> 7.1.3, >= 7.1.3.2)
+
+CHECKSUMS
+  actionpack (7.1.3.2) sha256=b0d2a1a8b6c5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9
+  myapp (0.1.0)
+  nokogiri (1.16.0-x86_64-linux) sha256=0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7
+  racc (1.7.3) sha256=aaaa,sha512=bbbb
+
+RUBY VERSION
+   ruby 3.2.2p53
+
+BUNDLED WITH
+   2.5.6
+"""
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def gems(manifest: Manifest) -> dict[str, Dependency]:
+    return {d.name: d for d in manifest.dependencies}
+
+
+@pytest.fixture
+def gemfile(tmp_path: Path) -> Manifest:
+    return read_gemfile(write(tmp_path / "Gemfile", GEMFILE))
+
+
+def test_sources_ruby_gemspec(gemfile: Manifest) -> None:
+    assert gemfile.ecosystem == "rubygems"
+    assert gemfile.extra["sources"] == ["https://rubygems.org", "https://gems.contribsys.com/"]
+    assert gemfile.extra["ruby"] == {"version": "3.2.2"}
+    assert gemfile.extra["gemspec"] == [{"path": "."}]
+
+
+def test_requirements_and_require(gemfile: Manifest) -> None:
+    d = gems(gemfile)
+    assert d["rails"].constraint == "~> 7.1.3, >= 7.1.3.2"
+    assert (d["rails"].kind, d["rails"].source) == ("normal", None)
+    assert d["pg"].constraint == "~> 1.1"
+    assert d["bootsnap"].constraint == ""
+    assert d["bootsnap"].extra == {"require": False}
+    assert d["sqlite3-ruby"].extra == {"require": "sqlite3"}
+    assert d["redis"].extra["require"] == ["redis/connection/hiredis", "redis"]
+
+
+def test_platforms_and_sources(gemfile: Manifest) -> None:
+    d = gems(gemfile)
+    assert d["tzinfo-data"].markers == "windows, jruby"
+    nokogiri = d["nokogiri"]
+    assert nokogiri.constraint == ">= 1.12"
+    assert nokogiri.source == "https://github.com/sparklemotion/nokogiri.git"
+    assert nokogiri.extra == {"git": nokogiri.source, "tag": "v1.16.0"}
+    assert d["rack"].source == "https://github.com/rack/rack.git"
+    assert d["rack"].extra["github"] == "rack/rack"
+    assert d["rack"].extra["branch"] == "main"
+    assert d["extracted_library"].source == "./vendor/extracted_library"
+    assert d["my_gem"].source == "https://gems.example.com"
+    assert d["sidekiq-pro"].source == "https://gems.contribsys.com/"
+    assert d["activerecord-jdbcsqlite3-adapter"].markers == "jruby"
+    assert d["activesupport"].source == "https://github.com/rails/rails.git"
+    assert d["activesupport"].extra["ref"] == "4aded"
+
+
+def test_groups(gemfile: Manifest) -> None:
+    d = gems(gemfile)
+    assert d["rspec-rails"].kind == "test"
+    assert d["debug"].kind == "development"
+    assert d["debug"].extra["groups"] == ["development", "test"]
+    assert d["debug"].markers == "mri, windows"
+    assert d["factory_bot_rails"].kind == "development"
+    assert d["factory_bot_rails"].extra["groups"] == ["development", "test"]
+    assert d["rubocop"].constraint == "~> 1.60"
+    assert d["web-console"].kind == "development"
+    assert (d["byebug"].kind, d["byebug"].markers) == ("development", "mri")
+    assert d["simplecov"].optional is True
+    assert d["simplecov"].kind == "ci"
+    assert d["rails"].optional is False
+
+
+def test_gemfile_via_read(tmp_path: Path) -> None:
+    for name in ("Gemfile", "gems.rb"):
+        m = read(write(tmp_path / name, GEMFILE))
+        assert isinstance(m, Manifest)
+        assert len(m.dependencies) == 21
+
+
+@pytest.mark.parametrize(
+    ("source", "message", "location"),
+    [
+        ('gem "rails" if ENV["RAILS"]\n', "the `if` modifier is not supported", "1:13"),
+        ("if RUBY_VERSION >= '3'\n  gem 'x'\nend\n", "`if` is not supported", "1:1"),
+        ('rails_version = "7.1"\ngem "rails", rails_version\n', "assigning the variable", "1:1"),
+        ('gem "rails", ENV.fetch("V")\n', "the constant `ENV` as a value", "1:14"),
+        ('source "x"\ngem "rails", "~> #{v}"\n', "string interpolation", "2:18"),
+        ('eval_gemfile "other.rb"\n', "the method `eval_gemfile` is not supported", "1:1"),
+        ("git_source(:gh) { |r| r }\n", "the method `git_source`", "1:1"),
+        ("group :test do |g|\nend\n", "a block with parameters is not supported", "1:16"),
+        ('gem "a"; Bundler.x\n', "calling a method on `Bundler`", "1:10"),
+    ],
+)
+def test_unsupported_constructs(tmp_path: Path, source: str, message: str, location: str) -> None:
+    with pytest.raises(ManifestError) as info:
+        read_gemfile(write(tmp_path / "Gemfile", source))
+    assert message in info.value.message
+    assert "read statically" in info.value.message
+    assert info.value.location == location
+
+
+@pytest.mark.parametrize(
+    ("source", "message", "location"),
+    [
+        ('group :test do\n  gem "x"\n', "the `do` block opened at 1:13 has no `end`", "1:13"),
+        ("end\n", "`end` without a block", "1:1"),
+        ('gem "x", bogus: 1\n', "unknown option `bogus` for `gem`", "1:10"),
+        ('gem "x", branch: "main"\n', "`branch:` needs a git source", "1:10"),
+        ('gem "x", "1.0\n', "unterminated string", "1:10"),
+        ("gem :x\n", "expects a gem name as a string", "1:5"),
+        ('gem "x", git: "a", path: "b"\n', "more than one source", "1:20"),
+    ],
+)
+def test_gemfile_errors(tmp_path: Path, source: str, message: str, location: str) -> None:
+    with pytest.raises(ManifestError) as info:
+        read_gemfile(write(tmp_path / "Gemfile", source))
+    assert message in info.value.message
+    assert info.value.location == location
+
+
+def test_lockfile(tmp_path: Path) -> None:
+    lock = read_gemfile_lock(write(tmp_path / "Gemfile.lock", LOCK))
+    assert lock.ecosystem == "rubygems"
+    assert lock.format == "Gemfile.lock (bundler 2.5.6)"
+    assert lock.extra["platforms"] == ["ruby", "x86_64-linux"]
+    assert lock.extra["ruby_version"] == "ruby 3.2.2p53"
+    assert lock.extra["bundled_with"] == "2.5.6"
+    assert lock.extra["dependencies"] == [
+        {"name": "myapp", "constraint": "", "pinned_source": True},
+        {"name": "nokogiri", "constraint": ">= 1.12, < 2", "pinned_source": False},
+        {"name": "rack", "constraint": "", "pinned_source": True},
+        {"name": "rails", "constraint": "~> 7.1.3, >= 7.1.3.2", "pinned_source": False},
+    ]
+    pkgs = [(p.name, p.version, p.extra.get("platform")) for p in lock.packages]
+    assert ("nokogiri", "1.16.0", None) in pkgs
+    assert ("nokogiri", "1.16.0", "x86_64-linux") in pkgs
+    by = {(p.name, p.extra.get("platform")): p for p in lock.packages}
+    rack = by[("rack", None)]
+    assert rack.source == "https://github.com/rack/rack.git"
+    assert rack.extra["revision"].startswith("8b4e7a1c")
+    assert rack.extra["branch"] == "main"
+    assert rack.extra["source_type"] == "git"
+    myapp = by[("myapp", None)]
+    assert (myapp.source, myapp.extra["source_type"]) == (".", "path")
+    assert myapp.dependencies == ("rails >= 7.1",)
+    assert myapp.hashes == ()
+    actionpack = by[("actionpack", None)]
+    assert actionpack.source == "https://rubygems.org/"
+    assert actionpack.dependencies == ("rack >= 2.2.4", "rack-session >= 1.0.1")
+    assert actionpack.hashes == (
+        "sha256=b0d2a1a8b6c5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9",
+    )
+    assert by[("nokogiri", "x86_64-linux")].hashes[0].startswith("sha256=0a1b")
+    assert by[("nokogiri", None)].hashes == ()
+    assert by[("racc", None)].hashes == ("sha256=aaaa", "sha512=bbbb")
+    assert by[("mini_portile2", None)].dependencies == ()
+
+
+def test_lockfile_via_read(tmp_path: Path) -> None:
+    for name in ("Gemfile.lock", "gems.locked"):
+        lock = read(write(tmp_path / name, LOCK))
+        assert isinstance(lock, Lockfile)
+        assert len(lock.packages) == 9
+
+
+def test_old_lockfile_without_checksums(tmp_path: Path) -> None:
+    text = (
+        "GEM\n  remote: https://rubygems.org/\n  specs:\n    rake (13.1.0)\n"
+        "\nDEPENDENCIES\n  rake\n"
+    )
+    lock = read_gemfile_lock(write(tmp_path / "Gemfile.lock", text))
+    assert lock.format == "Gemfile.lock"
+    assert [(p.name, p.version) for p in lock.packages] == [("rake", "13.1.0")]
+    assert "checksums" not in lock.extra
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "location"),
+    [
+        ("GEM\n  remote: x\n  specs:\n    rake\n", "expected a spec `name (version)`", "4:5"),
+        ("GEM\n  remote: x\n  specs:\n     rake (1.0)\n", "unexpected indentation (5", "4:6"),
+        ("GEMS\n  remote: x\n", "unknown section 'GEMS'", "1:1"),
+        ("GEM\n  remote x\n", "expected `key: value`", "2:3"),
+        ("  rake (1.0)\n", "outside any section", "1:3"),
+        ("DEPENDENCIES\n  rake (>= 1\n", "expected a dependency", "2:3"),
+        ("CHECKSUMS\n  rake (1.0) sha256=xyz\n", "malformed checksum 'sha256=xyz'", "2:14"),
+        ("<<<<<<< HEAD\n", "merge-conflict marker", "1:1"),
+    ],
+)
+def test_lockfile_errors(tmp_path: Path, text: str, message: str, location: str) -> None:
+    with pytest.raises(ManifestError) as info:
+        read_gemfile_lock(write(tmp_path / "Gemfile.lock", text))
+    assert message in info.value.message
+    assert info.value.location == location
