@@ -1,0 +1,402 @@
+"""Composer's ``composer.json`` and ``composer.lock`` read into the normalised model.
+
+``composer.json`` (Composer docs, "The composer.json schema"): ``require`` (kind "normal") and
+``require-dev`` (kind "dev") become dependencies, constraints kept as written and validated
+with :data:`composer.SCHEME` the way ``VersionParser::parseConstraints`` would (``self.version``
+is accepted: Composer replaces it with the root version). Platform packages (``php``,
+``php-64bit``, ``hhvm``, ``ext-*``, ``lib-*``, ``composer``, ``composer-plugin-api``,
+``composer-runtime-api``) are kept and marked ``extra["platform"]``. ``conflict``, ``replace``,
+``provide``, ``suggest``, ``minimum-stability``, ``prefer-stable`` and ``repositories`` go into
+the manifest's ``extra``; ``extra["registries"]`` lists the URLs of ``type: composer``
+repositories, and ``extra["packagist"]`` is False when packagist.org is disabled
+(``{"packagist.org": false}``). ``autoload`` and the rest are ignored.
+
+``composer.lock`` (Composer docs, "Basic usage: composer.lock"): ``packages`` and
+``packages-dev`` (``dev=True``) become locked packages. ``source`` is the dist URL, else the
+source (VCS) URL; both objects are kept in ``extra``; a non-empty ``dist.shasum`` (always SHA-1)
+becomes the hash ``sha1:<hex>``. ``require`` entries become ``"name constraint"``. The lock's
+``content-hash``, ``plugin-api-version``, ``stability-flags``, ``aliases``, ``platform``,
+``platform-dev``, ``minimum-stability``, ``prefer-stable``, ``prefer-lowest`` and
+``platform-overrides`` go into the lockfile's ``extra``.
+
+PHP writes an empty associative array as ``[]``, so an empty JSON array is accepted wherever
+an object is expected (``"platform": []``, ``"stability-flags": []``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from tuskops.errors import ManifestError, VersionSyntaxError
+from tuskops.packages.ecosystems.composer import SCHEME
+from tuskops.packages.manifests import Dependency, LockedPackage, Lockfile, Manifest
+
+__all__ = ["is_platform_package", "read_composer_json", "read_composer_lock"]
+
+ECOSYSTEM = "composer"
+
+#: Composer's PlatformRepository::PLATFORM_PACKAGE_REGEX.
+_PLATFORM_RE = re.compile(
+    r"(?:php(?:-64bit|-ipv6|-zts|-debug)?|hhvm|(?:ext|lib)-[a-z0-9](?:[_.-]?[a-z0-9]+)*"
+    r"|composer(?:-(?:plugin|runtime)-api)?)\Z",
+    re.I,
+)
+_STABILITIES = {"stable": "stable", "rc": "RC", "beta": "beta", "alpha": "alpha", "dev": "dev"}
+_LINK_SECTIONS = ("conflict", "replace", "provide")
+_SIMPLE_KEY_RE = re.compile(r"[A-Za-z0-9_@/:+~-]+\Z")
+
+
+def is_platform_package(name: str) -> bool:
+    """Whether ``name`` is a platform package (``php``, ``ext-json``, ``lib-icu``, ...)."""
+    return _PLATFORM_RE.match(name) is not None
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _field(*parts: str | int) -> str:
+    """A field path: ``require.monolog/monolog``, ``packages[3].dist.url``."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _SIMPLE_KEY_RE.match(part):
+            out += f".{part}" if out else part
+        else:
+            out += f"[{json.dumps(part)}]"
+    return out
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _load(path: Path) -> dict[str, Any]:
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ManifestError(file, f"cannot read file: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ManifestError(file, f"not UTF-8 text: {exc.reason}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ManifestError(file, f"invalid JSON: {exc.msg}", f"{exc.lineno}:{exc.colno}") from None
+    if not isinstance(data, dict):
+        raise ManifestError(file, f"the top level must be a JSON object, not {_kind(data)}")
+    return data
+
+
+def _opt_str(file: str, data: Mapping[str, Any], key: str, *where: str | int) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ManifestError(file, f"must be a string, not {_kind(value)}", _field(*where, key))
+    return value
+
+
+def _opt_bool(file: str, data: Mapping[str, Any], key: str, *where: str | int) -> bool | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        raise ManifestError(file, f"must be a boolean, not {_kind(value)}", _field(*where, key))
+    return value
+
+
+def _opt_object(file: str, data: Mapping[str, Any], key: str, *where: str | int) -> dict[str, Any]:
+    value = data.get(key)
+    if value is None or value == []:
+        return {}
+    if not isinstance(value, dict):
+        raise ManifestError(file, f"must be an object, not {_kind(value)}", _field(*where, key))
+    return value
+
+
+def _links(file: str, data: Mapping[str, Any], key: str, *where: str | int) -> dict[str, str]:
+    """A link section (``require``, ``conflict``, ...): name -> constraint, each validated."""
+    links = _opt_object(file, data, key, *where)
+    for name, constraint in links.items():
+        at = _field(*where, key, name)
+        if not isinstance(constraint, str):
+            raise ManifestError(file, f"must be a string, not {_kind(constraint)}", at)
+        if constraint.strip() == "self.version":
+            continue
+        try:
+            SCHEME.parse_constraint(constraint)
+        except VersionSyntaxError as exc:
+            raise ManifestError(file, f"invalid version constraint: {exc.reason}", at) from None
+    return links
+
+
+def _stability(file: str, data: Mapping[str, Any], key: str) -> str | None:
+    value = _opt_str(file, data, key)
+    if value is None:
+        return None
+    stability = _STABILITIES.get(value.lower())
+    if stability is None:
+        raise ManifestError(
+            file,
+            f"invalid stability {value!r} (expected one of stable, RC, beta, alpha, dev)",
+            key,
+        )
+    return stability
+
+
+# --- composer.json ----------------------------------------------------------------------------
+
+
+def _repositories(file: str, data: Mapping[str, Any]) -> tuple[list[Any], list[str], bool]:
+    """The repositories as written (a list), the composer registries' URLs, and whether
+    packagist.org stays enabled."""
+    value = data.get("repositories")
+    if value is None:
+        return [], [], True
+    items: list[tuple[str | int, Any]]
+    if isinstance(value, list):
+        items = list(enumerate(value))
+    elif isinstance(value, dict):
+        items = list(value.items())
+    else:
+        raise ManifestError(
+            file, f"must be an array or an object, not {_kind(value)}", "repositories"
+        )
+    repositories: list[Any] = []
+    registries: list[str] = []
+    packagist = True
+    for key, repo in items:
+        where = _field("repositories", key)
+        if repo is False:
+            if key in ("packagist.org", "packagist"):
+                packagist = False
+            repositories.append({str(key): False})
+            continue
+        if (
+            isinstance(repo, dict)
+            and len(repo) == 1
+            and (repo.get("packagist.org") is False or repo.get("packagist") is False)
+        ):
+            packagist = False
+            repositories.append(repo)
+            continue
+        if not isinstance(repo, dict):
+            raise ManifestError(file, f"must be an object, not {_kind(repo)}", where)
+        repo_type = repo.get("type")
+        if not isinstance(repo_type, str):
+            raise ManifestError(
+                file, "a repository needs a 'type' string", _field("repositories", key, "type")
+            )
+        url = repo.get("url")
+        if url is not None and not isinstance(url, str):
+            raise ManifestError(
+                file, f"must be a string, not {_kind(url)}", _field("repositories", key, "url")
+            )
+        if repo_type == "composer":
+            if url is None:
+                raise ManifestError(
+                    file,
+                    "a composer repository needs a 'url'",
+                    _field("repositories", key, "url"),
+                )
+            registries.append(url)
+        repositories.append({"name": key, **repo} if isinstance(key, str) else dict(repo))
+    return repositories, registries, packagist
+
+
+def _dependency(name: str, constraint: str, kind: str) -> Dependency:
+    extra: dict[str, Any] = {}
+    if is_platform_package(name):
+        extra["platform"] = True
+    return Dependency(name=name, constraint=constraint, kind=kind, extra=extra)
+
+
+def read_composer_json(path: Path) -> Manifest:
+    """Read a ``composer.json``."""
+    file = str(path)
+    data = _load(path)
+    name = _opt_str(file, data, "name")
+    version = _opt_str(file, data, "version")
+    require = _links(file, data, "require")
+    require_dev = _links(file, data, "require-dev")
+    dependencies = [_dependency(n, c, "normal") for n, c in require.items()]
+    dependencies += [_dependency(n, c, "dev") for n, c in require_dev.items()]
+
+    extra: dict[str, Any] = {}
+    for section in _LINK_SECTIONS:
+        links = _links(file, data, section)
+        if links:
+            extra[section] = links
+    suggest = _opt_object(file, data, "suggest")
+    if suggest:
+        extra["suggest"] = suggest
+    minimum = _stability(file, data, "minimum-stability")
+    if minimum is not None:
+        extra["minimum-stability"] = minimum
+    prefer_stable = _opt_bool(file, data, "prefer-stable")
+    if prefer_stable is not None:
+        extra["prefer-stable"] = prefer_stable
+    repositories, registries, packagist = _repositories(file, data)
+    if repositories:
+        extra["repositories"] = repositories
+    if registries:
+        extra["registries"] = registries
+    if not packagist:
+        extra["packagist"] = False
+    package_type = _opt_str(file, data, "type")
+    if package_type is not None:
+        extra["type"] = package_type
+    return Manifest(
+        ecosystem=ECOSYSTEM,
+        path=file,
+        name=name,
+        version=version,
+        dependencies=tuple(dependencies),
+        extra=extra,
+    )
+
+
+# --- composer.lock ----------------------------------------------------------------------------
+
+#: Package fields kept in a locked package's ``extra`` when present.
+_KEPT = ("version_normalized", "type", "license", "time", "notification-url", "abandoned")
+
+
+def _origin(
+    file: str, entry: Mapping[str, Any], key: str, where: tuple[str | int, ...]
+) -> dict[str, Any] | None:
+    origin = entry.get(key)
+    if origin is None:
+        return None
+    if not isinstance(origin, dict):
+        raise ManifestError(file, f"must be an object, not {_kind(origin)}", _field(*where, key))
+    for item in ("type", "url", "reference", "shasum"):
+        _opt_str(file, origin, item, *where, key)
+    return origin
+
+
+def _locked(file: str, entry: Any, section: str, index: int, dev: bool) -> LockedPackage:
+    where: tuple[str | int, ...] = (section, index)
+    if not isinstance(entry, dict):
+        raise ManifestError(file, f"must be an object, not {_kind(entry)}", _field(*where))
+    name = _opt_str(file, entry, "name", *where)
+    if not name:
+        raise ManifestError(file, "a locked package needs a 'name'", _field(*where, "name"))
+    version = _opt_str(file, entry, "version", *where)
+    if not version:
+        raise ManifestError(file, "a locked package needs a 'version'", _field(*where, "version"))
+    source = _origin(file, entry, "source", where)
+    dist = _origin(file, entry, "dist", where)
+    require = _opt_object(file, entry, "require", *where)
+    for dep, constraint in require.items():
+        if not isinstance(constraint, str):
+            raise ManifestError(
+                file, f"must be a string, not {_kind(constraint)}", _field(*where, "require", dep)
+            )
+
+    url = (dist or {}).get("url") or (source or {}).get("url")
+    shasum = (dist or {}).get("shasum")
+    extra: dict[str, Any] = {}
+    if source is not None:
+        extra["source"] = source
+    if dist is not None:
+        extra["dist"] = dist
+    for section_name in ("require-dev", *_LINK_SECTIONS, "suggest"):
+        links = _opt_object(file, entry, section_name, *where)
+        if links:
+            extra[section_name] = links
+    for kept in _KEPT:
+        if kept in entry:
+            extra[kept] = entry[kept]
+    return LockedPackage(
+        name=name,
+        version=version,
+        source=url,
+        hashes=(f"sha1:{shasum}",) if shasum else (),
+        dependencies=tuple(f"{dep} {constraint}" for dep, constraint in require.items()),
+        dev=dev,
+        extra=extra,
+    )
+
+
+def _package_list(file: str, data: Mapping[str, Any], key: str, *, required: bool) -> list[Any]:
+    if key not in data:
+        if required:
+            raise ManifestError(file, f"missing the '{key}' list", key)
+        return []
+    value = data[key]
+    if value is None and not required:
+        return []
+    if not isinstance(value, list):
+        raise ManifestError(file, f"must be an array, not {_kind(value)}", key)
+    return value
+
+
+def read_composer_lock(path: Path) -> Lockfile:
+    """Read a ``composer.lock``."""
+    file = str(path)
+    data = _load(path)
+    packages = [
+        _locked(file, entry, "packages", i, False)
+        for i, entry in enumerate(_package_list(file, data, "packages", required=True))
+    ]
+    packages += [
+        _locked(file, entry, "packages-dev", i, True)
+        for i, entry in enumerate(_package_list(file, data, "packages-dev", required=False))
+    ]
+
+    extra: dict[str, Any] = {}
+    for key in ("content-hash", "hash", "plugin-api-version"):
+        value = _opt_str(file, data, key)
+        if value is not None:
+            extra[key] = value
+    flags = _opt_object(file, data, "stability-flags")
+    for dep, flag in flags.items():
+        if isinstance(flag, bool) or not isinstance(flag, int):
+            raise ManifestError(
+                file, f"must be an integer, not {_kind(flag)}", _field("stability-flags", dep)
+            )
+    extra["stability-flags"] = flags
+    aliases = data.get("aliases", [])
+    if not isinstance(aliases, list):
+        raise ManifestError(file, f"must be an array, not {_kind(aliases)}", "aliases")
+    for i, alias in enumerate(aliases):
+        if not isinstance(alias, dict):
+            raise ManifestError(file, f"must be an object, not {_kind(alias)}", f"aliases[{i}]")
+        for item in ("package", "version", "alias", "alias_normalized"):
+            _opt_str(file, alias, item, "aliases", i)
+    extra["aliases"] = aliases
+    extra["platform"] = _opt_object(file, data, "platform")
+    extra["platform-dev"] = _opt_object(file, data, "platform-dev")
+    platform_overrides = _opt_object(file, data, "platform-overrides")
+    if platform_overrides:
+        extra["platform-overrides"] = platform_overrides
+    minimum = _stability(file, data, "minimum-stability")
+    if minimum is not None:
+        extra["minimum-stability"] = minimum
+    for key in ("prefer-stable", "prefer-lowest"):
+        flag_value = _opt_bool(file, data, key)
+        if flag_value is not None:
+            extra[key] = flag_value
+    return Lockfile(
+        ecosystem=ECOSYSTEM,
+        path=file,
+        format="composer.lock",
+        packages=tuple(packages),
+        extra=extra,
+    )
