@@ -129,7 +129,8 @@ def test_editables_urls_paths_and_options(tmp_path: Path) -> None:
 
 
 def test_recursive_includes_constraints_and_cycles(tmp_path: Path) -> None:
-    write(tmp_path, "requirements/base.txt", "-r ../requirements.txt\nattrs>=22\n")
+    write(tmp_path, "common.txt", "# shared\n")
+    write(tmp_path, "requirements/base.txt", "-r ../common.txt\nattrs>=22\n")
     write(tmp_path, "requirements/dev.txt", "-r base.txt\n--requirement=base.txt\npytest\n")
     write(tmp_path, "constraints.txt", "attrs==23.1.0\nurllib3<2 ; python_version < '3.10'\n")
     top = write(
@@ -148,14 +149,25 @@ def test_recursive_includes_constraints_and_cycles(tmp_path: Path) -> None:
         ("urllib3", "<2"),
     ]
     assert constraints[1].markers == 'python_version < "3.10"'
-    assert len(manifest.extra["files"]) == 4
+    # dev.txt includes base.txt twice: it is read once
+    assert len(manifest.extra["files"]) == 5
 
 
-def test_cycle_between_two_files_ends(tmp_path: Path) -> None:
-    write(tmp_path, "b.txt", "-r a.txt\nsix\n")
+def test_cycle_between_two_files_is_an_error_as_in_pip(tmp_path: Path) -> None:
+    b = write(tmp_path, "b.txt", "six\n  -r ./a.txt\n")
     a = write(tmp_path, "a.txt", "-r b.txt\nidna\n")
-    manifest = read_requirements(a)
-    assert [d.name for d in manifest.dependencies] == ["six", "idna"]
+    with pytest.raises(ManifestError, match="recursively references itself") as info:
+        read_requirements(a)
+    assert info.value.file == str(b)
+    assert info.value.location == "2:3"
+    assert info.value.message == f"{tmp_path / 'a.txt'} recursively references itself in {b}"
+
+
+def test_self_include_is_an_error(tmp_path: Path) -> None:
+    top = write(tmp_path, "requirements.txt", "six\n--requirement requirements.txt\n")
+    with pytest.raises(ManifestError, match="recursively references itself") as info:
+        read_requirements(top)
+    assert (info.value.file, info.value.location) == (str(top), "2:1")
 
 
 def test_invalid_requirement_has_line_and_column(tmp_path: Path) -> None:
@@ -226,11 +238,11 @@ def test_hash_without_requirement_is_an_error(tmp_path: Path) -> None:
     assert info.value.location == "2:5"
 
 
-def test_self_include_and_env_var_include(tmp_path: Path) -> None:
+def test_env_var_and_url_includes_are_recorded(tmp_path: Path) -> None:
     top = write(
         tmp_path,
         "requirements.txt",
-        "-r requirements.txt\n-r ${CONFIG_DIR}/extra.txt\n-rhttps://example.com/r.txt\nsix\n",
+        "six\n-r ${CONFIG_DIR}/extra.txt\n-rhttps://example.com/r.txt\n",
     )
     manifest = read_requirements(top)
     assert [d.name for d in manifest.dependencies] == ["six"]

@@ -8,9 +8,9 @@ PEP 440 specifiers for PEP 508 requirements, Poetry's own syntax (``^1.2``, ``~1
 Requirements files follow pip's "Requirements File Format": lines ending in ``\\`` are joined,
 ``#`` comments (at the start, or after whitespace) dropped, the first ``-`` token starts the
 options. ``-r``/``--requirement`` files are read recursively relative to the including file
-(each file once, so cycles end), ``-c``/``--constraint`` lines go to
-``Manifest.extra["constraints"]``. ``${VAR}`` is kept as written. Every dependency records
-``extra["file"]`` and ``extra["line"]``.
+(a file included twice is read once; a cycle is an error, as in pip), ``-c``/``--constraint``
+lines go to ``Manifest.extra["constraints"]``. ``${VAR}`` is kept as written. Every
+dependency records ``extra["file"]`` and ``extra["line"]``.
 """
 
 from __future__ import annotations
@@ -343,18 +343,24 @@ class _RequirementsReader:
     settings: dict[str, Any] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     seen: set[tuple[Path, bool]] = field(default_factory=set)
+    #: The files being read, outermost first: including one of them again is a cycle.
+    stack: list[Path] = field(default_factory=list)
 
     def read(self, path: Path, constraint: bool, where: str | None, at: str | None) -> None:
         key = (path.resolve(), constraint)
-        if key in self.seen:  # already read (a cycle, or the same file included twice)
+        if key in self.seen:  # the same file included twice (not a cycle): read once
             return
         self.seen.add(key)
         text = _read_text(path, where, at)
         file = str(path)
         self.files.append(file)
-        for logical in _logical_lines(text):
-            if logical.text.strip():
-                self.line(file, path, logical, constraint)
+        self.stack.append(key[0])
+        try:
+            for logical in _logical_lines(text):
+                if logical.text.strip():
+                    self.line(file, path, logical, constraint)
+        finally:
+            self.stack.pop()
 
     def line(self, file: str, path: Path, logical: _Logical, constraint: bool) -> None:
         line = logical.text
@@ -395,6 +401,9 @@ class _RequirementsReader:
             )
             return
         included = path.parent / target
+        if included.resolve() in self.stack:  # pip refuses cycles with this message
+            message = f"{included} recursively references itself in {path}"
+            raise ManifestError(str(path), message, at)
         self.read(included, cons, str(path), at)
 
     def requirement(
