@@ -480,3 +480,12 @@ def test_bom_import_cycle(tmp_path: Path) -> None:
     write(tmp_path / "repo" / "y-1.pom", bom.format(a="y", b="x"))
     with pytest.raises(ManifestError, match=r"BOM import cycle: g:y:1 -> g:x:1 -> g:y:1"):
         read_pom(tmp_path / "repo" / "x-1.pom", resolve_pom=resolver(tmp_path))
+
+
+def test_maven4_namespace_is_accepted(tmp_path: Path) -> None:
+    pom = write(
+        tmp_path / "pom.xml",
+        '<project xmlns="http://maven.apache.org/POM/4.1.0"><modelVersion>4.1.0</modelVersion>'
+        "<groupId>g</groupId><artifactId>a</artifactId><version>1</version></project>",
+    )
+    assert read_pom(pom).name == "g:a"

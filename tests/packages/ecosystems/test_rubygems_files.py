@@ -310,3 +310,15 @@ def test_lockfile_errors(tmp_path: Path, text: str, message: str, location: str)
         read_gemfile_lock(write(tmp_path / "Gemfile.lock", text))
     assert message in info.value.message
     assert info.value.location == location
+
+
+def test_plugin_source_section(tmp_path: Path) -> None:
+    text = (
+        "PLUGIN SOURCE\n  remote: https://hg.example.com/repo\n  type: mercurial\n"
+        "  revision: 3a1f\n  specs:\n    hggem (0.2.0)\n"
+    )
+    lock = read_gemfile_lock(write(tmp_path / "Gemfile.lock", text))
+    [pkg] = lock.packages
+    assert (pkg.name, pkg.version, pkg.source) == ("hggem", "0.2.0", "https://hg.example.com/repo")
+    assert pkg.extra == {"source_type": "plugin", "revision": "3a1f"}
+    assert lock.extra["sources"][0]["plugin_type"] == "mercurial"

@@ -46,6 +46,8 @@ __all__ = ["PomResolver", "read_pom"]
 
 ECOSYSTEM = "maven"
 POM_NAMESPACE = "http://maven.apache.org/POM/4.0.0"
+#: Maven 4 writes model version 4.1.0 POMs in their own namespace; the elements read here agree.
+POM_NAMESPACES = frozenset({"", POM_NAMESPACE, "http://maven.apache.org/POM/4.1.0"})
 
 #: ``(groupId, artifactId, version) -> path of that POM``, or ``None`` when not available.
 PomResolver = Callable[[str, str, str], Path | None]
@@ -107,7 +109,7 @@ def _parse_xml(path: Path) -> _Node:
 
     def start(name: str, _attrs: dict[str, str]) -> None:
         namespace, _, local = name.rpartition("}")
-        if namespace not in ("", POM_NAMESPACE):
+        if namespace not in POM_NAMESPACES:
             raise ManifestError(
                 str(path),
                 f"element <{local}> is in namespace {namespace!r}; a POM uses "

@@ -685,7 +685,9 @@ _SPEC = re.compile(r"(?P<name>[^ ()!,]+)(?: \((?P<version>[^-)]*)(?:-(?P<platfor
 _DEP = re.compile(r"(?P<name>[^ ()!,]+)(?: \((?P<req>[^)]*)\))?(?P<bang>!)?\Z")
 _CHECKSUM = re.compile(r"(?P<spec>[^ ]+(?: \([^)]*\))?)(?: (?P<sums>\S+))?\Z")
 _SOURCE_SECTIONS = {"GEM": "gem", "GIT": "git", "PATH": "path", "PLUGIN SOURCE": "plugin"}
-_SOURCE_KEYS = frozenset({"remote", "revision", "branch", "tag", "ref", "submodules", "glob"})
+_SOURCE_KEYS = frozenset(
+    {"remote", "revision", "branch", "tag", "ref", "submodules", "glob", "type"}
+)
 
 
 @dataclass
@@ -751,7 +753,8 @@ def read_gemfile_lock(path: Path) -> Lockfile:
                 if key == "remote" and "remote" in source:
                     source.setdefault("remotes", [source["remote"]]).append(value.strip())
                 else:
-                    source[key] = value.strip()
+                    # "type:" names a PLUGIN SOURCE's plugin; "type" is the section kind here.
+                    source["plugin_type" if key == "type" else key] = value.strip()
             elif indent == 4 and in_specs:
                 m = _SPEC.match(stripped)
                 if m is None or m.group("version") is None:
