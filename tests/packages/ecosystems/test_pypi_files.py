@@ -554,6 +554,14 @@ wheels = [
 name = "local-lib"
 version = "0.2.0"
 source = { directory = "../local-lib" }
+
+[[package]]
+name = "vendored"
+version = "1.0.0"
+source = { path = "vendor/vendored-1.0.0-py3-none-any.whl" }
+wheels = [
+    { filename = "vendored-1.0.0-py3-none-any.whl", hash = "sha256:00ff" },
+]
 """  # noqa: E501
 
 
@@ -588,6 +596,11 @@ def test_uv_lock(tmp_path: Path) -> None:
         "git+https://github.com/pallets/flask?rev=main#2fec0b206c6e83ea813ab26597e15c96fab08be7"
     )
     assert p["local-lib"].extra["source-type"] == "directory"
+    vendored = p["vendored"]
+    assert vendored.source == "vendor/vendored-1.0.0-py3-none-any.whl"
+    assert vendored.extra["source-type"] == "path"
+    assert vendored.extra["wheels"] == ("vendored-1.0.0-py3-none-any.whl",)
+    assert vendored.hashes == ("sha256:00ff",)
 
 
 def test_uv_lock_errors(tmp_path: Path) -> None:

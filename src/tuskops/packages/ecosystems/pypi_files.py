@@ -738,8 +738,10 @@ def read_uv_lock(path: Path) -> Lockfile:
             digest = f.opt_string(wheel_body, "hash", wheel_at)
             if digest:
                 hashes.append(digest)
-            url = f.opt_string(wheel_body, "url", wheel_at) or f.opt_string(
-                wheel_body, "path", wheel_at
+            url = (
+                f.opt_string(wheel_body, "url", wheel_at)
+                or f.opt_string(wheel_body, "path", wheel_at)
+                or f.opt_string(wheel_body, "filename", wheel_at)
             )
             if url:
                 wheels.append(url)
