@@ -6,6 +6,7 @@ specification", uv's lockfile layout and PEP 751's example.
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -765,3 +766,19 @@ def test_pylock_via_read(tmp_path: Path) -> None:
     lock = manifests.read(write(tmp_path, "pylock.toml", PYLOCK))
     assert isinstance(lock, Lockfile)
     assert len(lock.packages) == 5
+
+
+def test_every_reader_gives_json(tmp_path: Path) -> None:
+    write(tmp_path, "constraints.txt", "attrs==23.1.0\n")
+    files = {
+        "requirements.txt": "-c constraints.txt\n" + REQUIREMENTS,
+        "pyproject.toml": PEP621,
+        "uv.lock": UV_LOCK,
+        "pylock.toml": PYLOCK,
+    }
+    for name, text in files.items():
+        result = manifests.read(write(tmp_path, name, text))
+        data = json.loads(json.dumps(result.to_json()))
+        assert data["ecosystem"] == "pypi"
+        if name == "requirements.txt":
+            assert data["extra"]["constraints"][0]["name"] == "attrs"
