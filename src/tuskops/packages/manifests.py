@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +95,8 @@ class Lockfile:
 
 Reader = Callable[[Path], Manifest | Lockfile]
 
-#: File name (or suffix, starting with "*") -> "module:function". Modules load on first use.
+#: File name or glob pattern -> "module:function". Exact names win over patterns; modules load
+#: on first use.
 READERS: dict[str, str] = {
     "package.json": "tuskops.packages.ecosystems.npm_files:read_package_json",
     "package-lock.json": "tuskops.packages.ecosystems.npm_files:read_package_lock",
@@ -105,7 +107,7 @@ READERS: dict[str, str] = {
     "pyproject.toml": "tuskops.packages.ecosystems.pypi_files:read_pyproject",
     "uv.lock": "tuskops.packages.ecosystems.pypi_files:read_uv_lock",
     "pylock.toml": "tuskops.packages.ecosystems.pypi_files:read_pylock",
-    "*.pylock.toml": "tuskops.packages.ecosystems.pypi_files:read_pylock",
+    "pylock.*.toml": "tuskops.packages.ecosystems.pypi_files:read_pylock",
     "Cargo.toml": "tuskops.packages.ecosystems.cargo_files:read_cargo_toml",
     "Cargo.lock": "tuskops.packages.ecosystems.cargo_files:read_cargo_lock",
     "*.csproj": "tuskops.packages.ecosystems.nuget_files:read_csproj",
@@ -127,7 +129,7 @@ def reader_for(path: Path) -> Reader:
             (
                 s
                 for pattern, s in READERS.items()
-                if pattern.startswith("*") and path.name.endswith(pattern[1:])
+                if "*" in pattern and fnmatchcase(path.name, pattern)
             ),
             None,
         )
