@@ -25,13 +25,15 @@ an object is expected (``"platform": []``, ``"stability-flags": []``).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from tuskops.errors import ManifestError, VersionSyntaxError
+from tuskops.packages.ecosystems._json_files import field_path as _field
+from tuskops.packages.ecosystems._json_files import json_kind as _kind
+from tuskops.packages.ecosystems._json_files import load_json_object as _load
 from tuskops.packages.ecosystems.composer import SCHEME
 from tuskops.packages.manifests import Dependency, LockedPackage, Lockfile, Manifest
 
@@ -47,7 +49,6 @@ _PLATFORM_RE = re.compile(
 )
 _STABILITIES = {"stable": "stable", "rc": "RC", "beta": "beta", "alpha": "alpha", "dev": "dev"}
 _LINK_SECTIONS = ("conflict", "replace", "provide")
-_SIMPLE_KEY_RE = re.compile(r"[A-Za-z0-9_@/:+~-]+\Z")
 
 
 def is_platform_package(name: str) -> bool:
@@ -56,50 +57,6 @@ def is_platform_package(name: str) -> bool:
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def _field(*parts: str | int) -> str:
-    """A field path: ``require.monolog/monolog``, ``packages[3].dist.url``."""
-    out = ""
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif _SIMPLE_KEY_RE.match(part):
-            out += f".{part}" if out else part
-        else:
-            out += f"[{json.dumps(part)}]"
-    return out
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
-
-
-def _load(path: Path) -> dict[str, Any]:
-    file = str(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise ManifestError(file, f"cannot read file: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise ManifestError(file, f"not UTF-8 text: {exc.reason}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ManifestError(file, f"invalid JSON: {exc.msg}", f"{exc.lineno}:{exc.colno}") from None
-    if not isinstance(data, dict):
-        raise ManifestError(file, f"the top level must be a JSON object, not {_kind(data)}")
-    return data
 
 
 def _opt_str(file: str, data: Mapping[str, Any], key: str, *where: str | int) -> str | None:

@@ -30,7 +30,6 @@ workspace folder such as ``packages/a``) the folder's base name.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -38,6 +37,9 @@ from pathlib import Path
 from typing import Any
 
 from tuskops.errors import ManifestError, VersionSyntaxError
+from tuskops.packages.ecosystems._json_files import field_path as _field
+from tuskops.packages.ecosystems._json_files import json_kind as _kind
+from tuskops.packages.ecosystems._json_files import load_json_object as _load
 from tuskops.packages.ecosystems.npm import SCHEME
 from tuskops.packages.manifests import Dependency, LockedPackage, Lockfile, Manifest
 
@@ -62,52 +64,9 @@ _FILESPEC_RE = re.compile(r"(?:\.|~/|[/\\]|[a-zA-Z]:)")
 #: ``user/repo`` or ``user/repo#ref``: GitHub shorthand.
 _GITHUB_SHORTHAND_RE = re.compile(r"[^@%/\s.:][^/\s:]*/[^/\s:#]+(?:#.*)?\Z")
 _TARBALL_RE = re.compile(r"\.(?:tgz|tar\.gz|tar)\Z", re.I)
-_SIMPLE_KEY_RE = re.compile(r"[A-Za-z0-9_@/:+~-]+\Z")
 
 
 # --- shared helpers ---------------------------------------------------------------------------
-
-
-def _field(*parts: str) -> str:
-    """A field path: ``dependencies.express``; keys with dots or spaces in brackets."""
-    out = ""
-    for part in parts:
-        if _SIMPLE_KEY_RE.match(part):
-            out += f".{part}" if out else part
-        else:
-            out += f"[{json.dumps(part)}]"
-    return out
-
-
-def _load(path: Path) -> dict[str, Any]:
-    file = str(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise ManifestError(file, f"cannot read file: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise ManifestError(file, f"not UTF-8 text: {exc.reason}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ManifestError(file, f"invalid JSON: {exc.msg}", f"{exc.lineno}:{exc.colno}") from None
-    if not isinstance(data, dict):
-        raise ManifestError(file, f"the top level must be a JSON object, not {_kind(data)}")
-    return data
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
 
 
 def _opt_str(file: str, data: Mapping[str, Any], key: str, *where: str) -> str | None:
