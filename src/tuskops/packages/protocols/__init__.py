@@ -1,0 +1,1 @@
+"""Registry protocols: pure request builders and response parsers into the registry model."""
