@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any, NamedTuple
 from urllib.parse import urldefrag, urljoin, urlsplit
@@ -39,6 +37,7 @@ from packaging.version import InvalidVersion, Version
 from tuskops.errors import PackageError
 from tuskops.packages.ecosystems.pypi import ECOSYSTEM, normalize_name
 from tuskops.packages.manifests import Dependency
+from tuskops.packages.protocols._request import Request
 from tuskops.packages.registry import Artifact, PackageInfo, Release
 
 JSON_CONTENT_TYPE = "application/vnd.pypi.simple.v1+json"
@@ -68,14 +67,6 @@ class CoreMetadataError(PackageError):
         self.field = field
         at = f" (at {field})" if field else ""
         super().__init__(f"core metadata: {message}{at}")
-
-
-@dataclass(frozen=True)
-class Request:
-    """An HTTP GET to send: the URL and the headers."""
-
-    url: str
-    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 def project_url(name: str, index_url: str = DEFAULT_INDEX_URL) -> str:
