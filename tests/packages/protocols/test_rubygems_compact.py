@@ -12,6 +12,7 @@ from tuskops.packages.protocols.rubygems_compact import (
     append_range,
     gem_url,
     info_checksum_matches,
+    info_request,
     info_url,
     names_url,
     package_info,
@@ -20,6 +21,7 @@ from tuskops.packages.protocols.rubygems_compact import (
     parse_versions,
     range_start,
     split_platform,
+    versions_request,
     versions_url,
 )
 
@@ -109,6 +111,16 @@ def test_range_bookkeeping() -> None:
     assert parse_versions(whole[len(VERSIONS) :], previous=parse_versions(VERSIONS)) == (
         parse_versions(whole)
     )
+
+
+def test_requests() -> None:
+    whole = versions_request()
+    assert (whole.url, dict(whole.headers)) == ("https://rubygems.org/versions", {})
+    tail = versions_request(VERSIONS)
+    assert tail.headers == {"Range": f"bytes={len(VERSIONS) - 1}-"}
+    info = info_request("rack", INFO, "https://gems.example")
+    assert info.url == "https://gems.example/info/rack"
+    assert info.headers == {"Range": f"bytes={len(INFO) - 1}-"}
 
 
 def test_range_that_does_not_continue_the_copy() -> None:

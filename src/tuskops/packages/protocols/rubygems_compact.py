@@ -15,7 +15,8 @@ Format, as documented in the RubyGems guide "Compact Index API"
   file. The file only grows: a later line for the same gem appends versions (or yanks one)
   and replaces the checksum. Clients fetch the new tail with ``Range: bytes=N-`` where ``N``
   is one byte *before* the end of their copy, and check that the first byte returned is the
-  last byte they have (a ``\\n``): :func:`range_start` and :func:`append_range`.
+  last byte they have (a ``\\n``): :func:`range_start` and :func:`append_range`;
+  :func:`versions_request` and :func:`info_request` add the ``Range`` header.
 * ``/info/NAME``: ``---``, then one line per version and platform::
 
       VERSION[-PLATFORM] DEP:REQ&REQ,DEP2:REQ|checksum:SHA256,ruby:>= 2.7,rubygems:>= 3
@@ -39,6 +40,7 @@ from urllib.parse import quote
 
 from tuskops.errors import PackageError
 from tuskops.packages.manifests import Dependency
+from tuskops.packages.protocols._request import Request
 from tuskops.packages.registry import Artifact, PackageInfo, Release
 
 __all__ = [
@@ -50,6 +52,7 @@ __all__ = [
     "append_range",
     "gem_url",
     "info_checksum_matches",
+    "info_request",
     "info_url",
     "names_url",
     "package_info",
@@ -58,6 +61,7 @@ __all__ = [
     "parse_versions",
     "range_start",
     "split_platform",
+    "versions_request",
     "versions_url",
 ]
 
@@ -134,6 +138,21 @@ def append_range(cached: bytes, partial: bytes) -> bytes:
             f"{len(cached) - 1}, got {partial[:1]!r}); fetch the whole file",
         )
     return cached + partial[1:]
+
+
+def _ranged(url: str, cached: bytes) -> Request:
+    start = range_start(cached)
+    return Request(url, {"Range": f"bytes={start}-"} if start is not None else {})
+
+
+def versions_request(cached: bytes = b"", base_url: str = DEFAULT_BASE_URL) -> Request:
+    """GET ``/versions``: whole, or with ``Range`` for the tail when a copy is cached."""
+    return _ranged(versions_url(base_url), cached)
+
+
+def info_request(name: str, cached: bytes = b"", base_url: str = DEFAULT_BASE_URL) -> Request:
+    """GET ``/info/NAME``: whole, or with ``Range`` for the tail when a copy is cached."""
+    return _ranged(info_url(name, base_url), cached)
 
 
 def info_checksum_matches(info_bytes: bytes, md5_from_versions: str) -> bool:
