@@ -13,10 +13,13 @@ from tuskops.packages.protocols.packagist_v2 import (
     combine,
     expand,
     is_available,
+    metadata_request,
     metadata_url,
+    p2_request,
     p2_url,
     package_info,
     parse_root,
+    root_request,
     root_url,
 )
 
@@ -121,6 +124,9 @@ def test_urls() -> None:
     assert root_url() == "https://repo.packagist.org/packages.json"
     with pytest.raises(PackagistError, match="not a Composer package name"):
         p2_url("monolog")
+    assert p2_request("a/b", dev=True).url == "https://repo.packagist.org/p2/a/b~dev.json"
+    assert p2_request("a/b").headers == {}
+    assert root_request("https://repo.example").url == "https://repo.example/packages.json"
 
 
 def test_expand_inherits_and_unsets() -> None:
@@ -308,6 +314,7 @@ def test_root_metadata_url() -> None:
         "https://repo.packagist.org/p2/monolog/monolog~dev.json"
     )
     assert is_available(root, "monolog/monolog") is None
+    assert metadata_request(root, "a/b").url == "https://repo.packagist.org/p2/a/b.json"
     # a leading "/" is resolved against the repository's origin, as Composer does
     sub = parse_root(PACKAGIST_ROOT, repository="https://repo.example/composer")
     assert metadata_url(sub, "a/b") == "https://repo.example/p2/a/b.json"

@@ -36,6 +36,7 @@ from urllib.parse import urljoin
 
 from tuskops.errors import PackageError
 from tuskops.packages.manifests import Dependency
+from tuskops.packages.protocols._request import Request
 from tuskops.packages.registry import Artifact, PackageInfo, Release
 
 __all__ = [
@@ -47,10 +48,13 @@ __all__ = [
     "combine",
     "expand",
     "is_available",
+    "metadata_request",
     "metadata_url",
+    "p2_request",
     "p2_url",
     "package_info",
     "parse_root",
+    "root_request",
     "root_url",
 ]
 
@@ -95,6 +99,14 @@ def p2_url(name: str, *, dev: bool = False, repository: str = DEFAULT_REPOSITORY
 def root_url(repository: str = DEFAULT_REPOSITORY) -> str:
     """The repository's root ``packages.json``."""
     return f"{repository.rstrip('/')}/packages.json"
+
+
+def p2_request(name: str, *, dev: bool = False, repository: str = DEFAULT_REPOSITORY) -> Request:
+    return Request(p2_url(name, dev=dev, repository=repository))
+
+
+def root_request(repository: str = DEFAULT_REPOSITORY) -> Request:
+    return Request(root_url(repository))
 
 
 # --- the minified format ----------------------------------------------------------------------
@@ -390,3 +402,7 @@ def is_available(root: RepositoryRoot, name: str) -> bool | None:
         re.fullmatch(re.escape(pattern).replace(r"\*", ".*"), key, re.IGNORECASE)
         for pattern in root.available_package_patterns or ()
     )
+
+
+def metadata_request(root: RepositoryRoot, name: str, *, dev: bool = False) -> Request:
+    return Request(metadata_url(root, name, dev=dev))
