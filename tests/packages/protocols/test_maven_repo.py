@@ -7,6 +7,7 @@ import pytest
 
 from tuskops.errors import PackageError
 from tuskops.packages.protocols import maven_repo as mr
+from tuskops.packages.protocols._request import Request
 from tuskops.packages.registry import Artifact, Release
 
 CENTRAL = "https://repo.maven.apache.org/maven2/"
@@ -142,6 +143,16 @@ def test_checksum_urls() -> None:
     }
     with pytest.raises(mr.MavenRepositoryError, match="unknown checksum algorithm 'crc32'"):
         mr.checksum_url(jar, "crc32")
+
+
+def test_requests() -> None:
+    assert mr.artifact_metadata_request(
+        CENTRAL, "org.apache.maven.plugins", "maven-compiler-plugin"
+    ) == Request(URL)
+    assert mr.version_metadata_request(CENTRAL, "g", "a", "1-SNAPSHOT") == Request(
+        CENTRAL + "g/a/1-SNAPSHOT/maven-metadata.xml"
+    )
+    assert mr.checksum_request("https://r/x.jar", "sha256") == Request("https://r/x.jar.sha256")
 
 
 # --- checksums --------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import pytest
 from tuskops.errors import PackageError, VersionSyntaxError
 from tuskops.packages.manifests import Dependency
 from tuskops.packages.protocols import nuget_v3 as nv
+from tuskops.packages.protocols._request import Request
 from tuskops.packages.registry import Artifact
 
 SERVICE_INDEX = {
@@ -284,6 +285,18 @@ def test_registration_and_flat_container_urls() -> None:
     # Normalised: leading zeros and a zero fourth part dropped, metadata removed.
     assert nv.lower_version("1.01.0.0-RC.1+sha.abc") == "1.1.0-rc.1"
     assert nv.nupkg_url(base, "A", "1.0.0.1") == base + "a/1.0.0.1/a.1.0.0.1.nupkg"
+
+
+def test_requests() -> None:
+    json_accept = {"Accept": "application/json"}
+    assert nv.service_index_request() == Request(nv.SERVICE_INDEX_URL, json_accept)
+    assert nv.registration_index_request(JSON_REG.removesuffix("newtonsoft.json/"), "X") == (
+        Request("https://api.nuget.org/v3/registration5-semver1/x/index.json", json_accept)
+    )
+    assert nv.registration_page_request(PAGE_1) == Request(PAGE_1, json_accept)
+    base = "https://api.nuget.org/v3-flatcontainer/"
+    assert nv.flat_container_index_request(base, "A") == Request(base + "a/index.json", json_accept)
+    assert nv.nuspec_request(base, "A", "1.0") == Request(base + "a/1.0.0/a.nuspec")
 
 
 def test_bad_ids_and_versions_in_urls() -> None:

@@ -42,6 +42,7 @@ from typing import Final
 
 from tuskops.errors import PackageError
 from tuskops.packages.protocols import _xmldoc
+from tuskops.packages.protocols._request import Request
 from tuskops.packages.registry import Artifact, PackageInfo, Release
 
 ECOSYSTEM: Final = "maven"
@@ -172,6 +173,20 @@ def checksum_url(file_url: str, algorithm: str) -> str:
 def checksum_urls(file_url: str) -> dict[str, str]:
     """Every checksum file of ``file_url``, strongest first."""
     return {alg: checksum_url(file_url, alg) for alg in CHECKSUM_ALGORITHMS}
+
+
+def artifact_metadata_request(base_url: str, group_id: str, artifact_id: str) -> Request:
+    return Request(artifact_metadata_url(base_url, group_id, artifact_id))
+
+
+def version_metadata_request(
+    base_url: str, group_id: str, artifact_id: str, version: str
+) -> Request:
+    return Request(version_metadata_url(base_url, group_id, artifact_id, version))
+
+
+def checksum_request(file_url: str, algorithm: str) -> Request:
+    return Request(checksum_url(file_url, algorithm))
 
 
 def parse_checksum(content: bytes, algorithm: str, url: str) -> str:

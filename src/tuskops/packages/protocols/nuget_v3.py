@@ -53,10 +53,12 @@ from tuskops.errors import PackageError
 from tuskops.packages.ecosystems.nuget import SCHEME
 from tuskops.packages.manifests import Dependency
 from tuskops.packages.protocols import _xmldoc
+from tuskops.packages.protocols._request import Request
 from tuskops.packages.registry import Artifact, PackageInfo, Release
 
 ECOSYSTEM: Final = "nuget"
 SERVICE_INDEX_URL: Final = "https://api.nuget.org/v3/index.json"
+JSON_ACCEPT: Final = "application/json"
 
 #: ``@type`` values in order of preference (newest first), per the docs' resource pages.
 REGISTRATIONS: Final = (
@@ -272,6 +274,31 @@ def search_url(
         "semVerLevel": semver_level,
     }
     return f"{base_url}?{urlencode(params)}"
+
+
+def _json_request(url: str) -> Request:
+    return Request(url, {"Accept": JSON_ACCEPT})
+
+
+def service_index_request(url: str = SERVICE_INDEX_URL) -> Request:
+    return _json_request(url)
+
+
+def registration_index_request(base_url: str, package_id: str) -> Request:
+    return _json_request(registration_index_url(base_url, package_id))
+
+
+def registration_page_request(page_url: str) -> Request:
+    """GET one of :attr:`RegistrationIndex.pending_pages`."""
+    return _json_request(page_url)
+
+
+def flat_container_index_request(base_url: str, package_id: str) -> Request:
+    return _json_request(flat_container_index_url(base_url, package_id))
+
+
+def nuspec_request(base_url: str, package_id: str, version: str) -> Request:
+    return Request(nuspec_url(base_url, package_id, version))
 
 
 # --- flat container ---------------------------------------------------------------------------
