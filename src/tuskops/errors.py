@@ -171,3 +171,34 @@ class ManifestError(PackageError):
         where = f"{file}:{location}" if location and location[:1].isdigit() else file
         field = f" (at {location})" if location and not location[:1].isdigit() else ""
         super().__init__(f"{where}: error: {message}{field}")
+
+
+class RegistryResponseError(PackageError):
+    """A registry response that does not follow its protocol: names the URL and where.
+
+    ``location`` is a position (a line number, or ``line:col``), rendered
+    ``URL:LINE: error: message``; or a field path (``versions.1.0.0.dist.integrity``), rendered
+    ``URL: error: message (at FIELD)``. Each protocol module subclasses it, so callers can catch
+    one protocol's errors or all of them.
+    """
+
+    def __init__(self, url: str, message: str, location: str | int | None = None) -> None:
+        self.url = url
+        self.message = message
+        self.location = location
+        if self.line is not None or (isinstance(location, str) and location[:1].isdigit()):
+            text = f"{url}:{location}: error: {message}"
+        else:
+            text = f"{url}: error: {message}" + (f" (at {location})" if location else "")
+        super().__init__(text)
+
+    @property
+    def line(self) -> int | None:
+        """The line number, when the location is one."""
+        return self.location if isinstance(self.location, int) else None
+
+    @property
+    def field(self) -> str | None:
+        """The field path, when the location is one."""
+        loc = self.location
+        return loc if isinstance(loc, str) and not loc[:1].isdigit() else None

@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from tuskops.errors import PackageError
+from tuskops.errors import RegistryResponseError
 from tuskops.packages.manifests import Dependency
 from tuskops.packages.protocols._request import Request
 from tuskops.packages.registry import Artifact, PackageInfo, Release
@@ -45,15 +45,8 @@ _SHA256 = re.compile(r"[0-9a-fA-F]{64}\Z")
 _KINDS = ("normal", "dev", "build")
 
 
-class CratesIndexError(PackageError):
+class CratesIndexError(RegistryResponseError):
     """An index response that does not follow the Cargo book: names the URL and the field."""
-
-    def __init__(self, url: str, message: str, field: str | None = None) -> None:
-        self.url = url
-        self.message = message
-        self.field = field
-        at = f" (at {field})" if field else ""
-        super().__init__(f"{url}: {message}{at}")
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from tuskops.errors import PackageError
+from tuskops.errors import RegistryResponseError
 from tuskops.packages.protocols import _xmldoc
 from tuskops.packages.protocols._request import Request
 from tuskops.packages.registry import Artifact, PackageInfo, Release
@@ -66,19 +66,12 @@ _JAR_PACKAGINGS: Final[Mapping[str, str]] = dict.fromkeys(
 )
 
 
-class MavenRepositoryError(PackageError):
+class MavenRepositoryError(RegistryResponseError):
     """A Maven repository response (or a coordinate) that cannot be used.
 
     ``location`` is ``line:col`` in the response, or a field path such as
     ``versioning > snapshot > buildNumber``.
     """
-
-    def __init__(self, url: str, message: str, location: str | None = None) -> None:
-        self.url = url
-        self.message = message
-        self.location = location
-        where = f" (at {location})" if location else ""
-        super().__init__(f"{url}: error: {message}{where}")
 
 
 # --- URLs -------------------------------------------------------------------------------------

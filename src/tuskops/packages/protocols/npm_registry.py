@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from tuskops.errors import PackageError
+from tuskops.errors import RegistryResponseError
 from tuskops.packages.ecosystems.npm_files import classify_spec
 from tuskops.packages.manifests import Dependency
 from tuskops.packages.protocols._request import Request
@@ -48,15 +48,8 @@ _SECTIONS = (
 )
 
 
-class PackumentError(PackageError):
+class PackumentError(RegistryResponseError):
     """A registry response that is not a valid packument: names the URL and the field."""
-
-    def __init__(self, url: str, message: str, field: str | None = None) -> None:
-        self.url = url
-        self.message = message
-        self.field = field
-        at = f" (at {field})" if field else ""
-        super().__init__(f"{url}: {message}{at}")
 
 
 def escaped_name(name: str) -> str:

@@ -49,7 +49,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import quote, urlencode
 
-from tuskops.errors import PackageError
+from tuskops.errors import RegistryResponseError
 from tuskops.packages.ecosystems.nuget import SCHEME
 from tuskops.packages.manifests import Dependency
 from tuskops.packages.protocols import _xmldoc
@@ -79,15 +79,8 @@ SEARCH_QUERY: Final = (
 DEPRECATION_REASONS: Final = frozenset({"Legacy", "CriticalBugs", "Other"})
 
 
-class NugetApiError(PackageError):
+class NugetApiError(RegistryResponseError):
     """A NuGet v3 response that cannot be used: names the URL and the field or ``line:col``."""
-
-    def __init__(self, url: str, message: str, location: str | None = None) -> None:
-        self.url = url
-        self.message = message
-        self.location = location
-        where = f" (at {location})" if location else ""
-        super().__init__(f"{url}: error: {message}{where}")
 
 
 # --- JSON helpers -----------------------------------------------------------------------------

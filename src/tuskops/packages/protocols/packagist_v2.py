@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
-from tuskops.errors import PackageError
+from tuskops.errors import RegistryResponseError
 from tuskops.packages.manifests import Dependency
 from tuskops.packages.protocols._request import Request
 from tuskops.packages.registry import Artifact, PackageInfo, Release
@@ -69,15 +69,8 @@ UNSET = "__unset"
 _NAME = re.compile(r"[a-z0-9](?:[_.-]?[a-z0-9]+)*/[a-z0-9](?:(?:[_.]|-{1,2})?[a-z0-9]+)*\Z")
 
 
-class PackagistError(PackageError):
+class PackagistError(RegistryResponseError):
     """A Composer repository response that cannot be read: names the URL and the field."""
-
-    def __init__(self, url: str, message: str, field: str | None = None) -> None:
-        self.url = url
-        self.message = message
-        self.field = field
-        at = f" (at {field})" if field else ""
-        super().__init__(f"{url}: error: {message}{at}")
 
 
 # --- URLs -------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from tuskops.errors import PackageError
+from tuskops.errors import PackageError, RegistryResponseError
 from tuskops.packages.ecosystems.pypi import ECOSYSTEM, normalize_name
 from tuskops.packages.manifests import Dependency
 from tuskops.packages.protocols._request import Request
@@ -48,15 +48,8 @@ DEFAULT_INDEX_URL = "https://pypi.org/simple/"
 SUPPORTED_MAJOR_VERSION = 1
 
 
-class SimpleApiError(PackageError):
+class SimpleApiError(RegistryResponseError):
     """A Simple API response that does not follow PEP 503/691: names the URL and the field."""
-
-    def __init__(self, url: str, message: str, field: str | None = None) -> None:
-        self.url = url
-        self.message = message
-        self.field = field
-        at = f" (at {field})" if field else ""
-        super().__init__(f"{url}: {message}{at}")
 
 
 class CoreMetadataError(PackageError):

@@ -38,7 +38,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from tuskops.errors import PackageError
+from tuskops.errors import RegistryResponseError
 from tuskops.packages.manifests import Dependency
 from tuskops.packages.protocols._request import Request
 from tuskops.packages.registry import Artifact, PackageInfo, Release
@@ -69,15 +69,8 @@ ECOSYSTEM = "rubygems"
 DEFAULT_BASE_URL = "https://rubygems.org"
 
 
-class CompactIndexError(PackageError):
+class CompactIndexError(RegistryResponseError):
     """A compact index response that cannot be read: names the URL and the line."""
-
-    def __init__(self, url: str, message: str, line: int | None = None) -> None:
-        self.url = url
-        self.message = message
-        self.line = line
-        where = f"{url}:{line}" if line is not None else url
-        super().__init__(f"{where}: error: {message}")
 
 
 # --- URLs -------------------------------------------------------------------------------------
