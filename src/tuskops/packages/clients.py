@@ -1,0 +1,263 @@
+"""Ask a registry about a package: each protocol's real request sequence over ``RegistryClient``.
+
+The protocol modules build the requests and parse the answers; this module only sends them in
+the right order (through the client's cache, retries and auth hook):
+
+* PyPI: the Simple API project page (PEP 691 JSON preferred, PEP 503 HTML accepted).
+* npm: the abbreviated packument.
+* crates: the index's ``config.json`` (download URL template), then the crate's index file.
+* Maven: the artifact-level ``maven-metadata.xml``; ``name`` is ``group:artifact``.
+* NuGet: service index -> ``RegistrationsBaseUrl`` -> registration index -> the pages it does
+  not inline (fetched concurrently with ``client.gather``).
+* RubyGems: ``/info/NAME`` only. Yanked versions disappear from that file, so none is marked
+  yanked: telling them apart needs ``/versions``, a file of every gem (megabytes), which is not
+  worth fetching for one package.
+* Packagist: ``p2/NAME.json`` and ``p2/NAME~dev.json``, combined (a missing dev file is none).
+
+A ``404``/``410`` for the package is :class:`PackageNotFound`, never an empty result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit, urlunsplit
+
+from tuskops.errors import PackageError
+from tuskops.packages.http import RegistryClient, RegistryNotFound, Response, redact_url
+from tuskops.packages.protocols import (
+    crates_index,
+    maven_repo,
+    npm_registry,
+    nuget_v3,
+    packagist_v2,
+    pypi_simple,
+    rubygems_compact,
+)
+from tuskops.packages.protocols._request import Request
+from tuskops.packages.registry import PackageInfo, Release
+
+__all__ = [
+    "DEFAULT_REGISTRIES",
+    "PackageNotFound",
+    "UnsupportedRegistry",
+    "VersionNotFound",
+    "fetch_metadata",
+    "fetch_package",
+]
+
+DEFAULT_REGISTRIES: dict[str, str] = {
+    "pypi": "https://pypi.org/simple/",
+    "npm": "https://registry.npmjs.org/",
+    "cargo": "https://index.crates.io/",
+    "maven": "https://repo.maven.apache.org/maven2/",
+    "nuget": "https://api.nuget.org/v3/index.json",
+    "rubygems": "https://rubygems.org/",
+    "composer": "https://repo.packagist.org/",
+}
+_ALIASES = {"crates": "cargo", "packagist": "composer", "gem": "rubygems", "python": "pypi"}
+
+
+class PackageNotFound(PackageError):
+    """The registry has no such package."""
+
+    def __init__(self, ecosystem: str, name: str, registry: str) -> None:
+        self.ecosystem = ecosystem
+        self.name = name
+        self.registry = redact_url(registry)
+        super().__init__(f"no package {name} on {self.registry}")
+
+
+class VersionNotFound(PackageError):
+    """The package exists, but not in that version."""
+
+    def __init__(self, ecosystem: str, name: str, version: str, registry: str) -> None:
+        self.ecosystem = ecosystem
+        self.name = name
+        self.version = version
+        self.registry = redact_url(registry)
+        super().__init__(f"no version {version} of {name} on {self.registry}")
+
+
+class UnsupportedRegistry(PackageError):
+    """An unknown ecosystem, or a registry that lacks what the protocol needs."""
+
+
+def _ecosystem(ecosystem: str) -> str:
+    key = _ALIASES.get(ecosystem.lower(), ecosystem.lower())
+    if key not in DEFAULT_REGISTRIES:
+        known = ", ".join(DEFAULT_REGISTRIES)
+        raise UnsupportedRegistry(f"unknown ecosystem {ecosystem!r} (known: {known})")
+    return key
+
+
+def _origin(url: str) -> str:
+    """The registry as named in errors: scheme, host and path, without user-info."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=host, query="", fragment=""))
+
+
+async def _send(client: RegistryClient, request: Request) -> Response:
+    headers = {k: v for k, v in request.headers.items() if k.lower() != "accept"}
+    accept = next((v for k, v in request.headers.items() if k.lower() == "accept"), None)
+    return await client.get(request.url, headers=headers or None, accept=accept)
+
+
+async def _package_request(
+    client: RegistryClient, request: Request, ecosystem: str, name: str, registry: str
+) -> Response:
+    """GET the request that names the package: a 404 there means "no such package"."""
+    try:
+        return await _send(client, request)
+    except RegistryNotFound:
+        raise PackageNotFound(ecosystem, name, _origin(registry)) from None
+
+
+# --- one function per ecosystem ---------------------------------------------------------------
+
+
+async def fetch_pypi(name: str, *, client: RegistryClient, registry: str) -> PackageInfo:
+    request = pypi_simple.project_request(name, registry)
+    resp = await _package_request(client, request, "pypi", name, registry)
+    return pypi_simple.parse_project_page(
+        resp.content, resp.url, resp.headers.get("content-type"), name
+    )
+
+
+async def fetch_npm(name: str, *, client: RegistryClient, registry: str) -> PackageInfo:
+    request = npm_registry.packument_request(name, registry)
+    resp = await _package_request(client, request, "npm", name, registry)
+    return npm_registry.parse_packument(resp.content, resp.url, resp.headers.get("content-type"))
+
+
+async def fetch_cargo(name: str, *, client: RegistryClient, registry: str) -> PackageInfo:
+    config_resp = await _send(client, crates_index.config_request(registry))
+    config = crates_index.parse_config(config_resp.content, config_resp.url)
+    request = crates_index.index_file_request(name, registry)
+    resp = await _package_request(client, request, "cargo", name, registry)
+    return crates_index.parse_index_file(resp.content, resp.url, name, config)
+
+
+async def fetch_maven(name: str, *, client: RegistryClient, registry: str) -> PackageInfo:
+    group, sep, artifact = name.partition(":")
+    if not sep or not group or not artifact or ":" in artifact:
+        raise PackageError(f"Maven package name must be 'groupId:artifactId', got {name!r}")
+    request = maven_repo.artifact_metadata_request(registry, group, artifact)
+    resp = await _package_request(client, request, "maven", name, registry)
+    return maven_repo.parse_artifact_metadata(resp.content, resp.url)
+
+
+async def fetch_nuget(name: str, *, client: RegistryClient, registry: str) -> PackageInfo:
+    index_resp = await _send(client, nuget_v3.service_index_request(registry))
+    service = nuget_v3.parse_service_index(index_resp.content, index_resp.url)
+    base = nuget_v3.find_resource(service, nuget_v3.REGISTRATIONS)
+    if base is None:
+        raise UnsupportedRegistry(
+            f"{_origin(registry)} offers no RegistrationsBaseUrl resource (package metadata)"
+        )
+    request = nuget_v3.registration_index_request(base, name)
+    resp = await _package_request(client, request, "nuget", name, registry)
+    index = nuget_v3.parse_registration_index(resp.content, resp.url)
+    pending = index.pending_pages
+    pages = await client.gather(pending, accept=nuget_v3.JSON_ACCEPT) if pending else []
+    fetched = {
+        url: nuget_v3.parse_registration_page(page.content, page.url)
+        for url, page in zip(pending, pages, strict=True)
+    }
+    return nuget_v3.package_info(name, index, fetched)
+
+
+async def fetch_rubygems(name: str, *, client: RegistryClient, registry: str) -> PackageInfo:
+    request = rubygems_compact.info_request(name, base_url=registry)
+    resp = await _package_request(client, request, "rubygems", name, registry)
+    return rubygems_compact.package_info(name, resp.content, base_url=registry, url=resp.url)
+
+
+async def fetch_composer(name: str, *, client: RegistryClient, registry: str) -> PackageInfo:
+    tagged_req = packagist_v2.p2_request(name, repository=registry)
+    dev_req = packagist_v2.p2_request(name, dev=True, repository=registry)
+    resp = await _package_request(client, tagged_req, "composer", name, registry)
+    tagged = packagist_v2.package_info(name, resp.content, resp.url)
+    try:
+        dev_resp = await _send(client, dev_req)
+    except RegistryNotFound:
+        return tagged  # a repository may serve no dev file for a package without branches
+    return packagist_v2.combine(
+        tagged, packagist_v2.package_info(name, dev_resp.content, dev_resp.url)
+    )
+
+
+_FETCHERS: dict[str, Callable[..., Awaitable[PackageInfo]]] = {
+    "pypi": fetch_pypi,
+    "npm": fetch_npm,
+    "cargo": fetch_cargo,
+    "maven": fetch_maven,
+    "nuget": fetch_nuget,
+    "rubygems": fetch_rubygems,
+    "composer": fetch_composer,
+}
+
+
+async def fetch_package(
+    ecosystem: str, name: str, *, client: RegistryClient, registry: str | None = None
+) -> PackageInfo:
+    """Every release of ``name`` as ``registry`` (default: the ecosystem's public one) lists it.
+
+    Raises :class:`PackageNotFound` when the registry has no such package, and the client's
+    :class:`~tuskops.packages.http.RegistryError` subclasses for other failures.
+    """
+    key = _ecosystem(ecosystem)
+    return await _FETCHERS[key](name, client=client, registry=registry or DEFAULT_REGISTRIES[key])
+
+
+# --- per-version metadata ---------------------------------------------------------------------
+
+
+async def fetch_metadata(
+    ecosystem: str,
+    name: str,
+    version: str,
+    *,
+    client: RegistryClient,
+    registry: str | None = None,
+) -> Release:
+    """One release, with its dependencies where the protocol offers them per version.
+
+    PyPI: the PEP 658 core metadata file of the release's first file that offers one (wheels
+    first), downloaded and verified against its published hash, gives the dependencies,
+    ``Requires-Python`` (``extra["requires_python"]``) and license; without one, dependencies
+    stay None (unknown). Maven: the listing's release (reading POMs is out of scope). The other
+    protocols' listings already carry dependencies: the release from :func:`fetch_package`.
+    """
+    key = _ecosystem(ecosystem)
+    base = registry or DEFAULT_REGISTRIES[key]
+    info = await fetch_package(key, name, client=client, registry=base)
+    release = info.release(version)
+    if release is None:
+        raise VersionNotFound(key, name, version, _origin(base))
+    if key != "pypi":
+        return release
+    files = sorted(
+        (a for a in release.artifacts if a.metadata_url and a.metadata_hashes),
+        key=lambda a: not (a.filename or "").endswith(".whl"),
+    )
+    if not files:
+        return release
+    artifact = files[0]
+    assert artifact.metadata_url is not None
+    resp = await client.download(artifact.metadata_url, artifact.metadata_hashes)
+    core = pypi_simple.parse_core_metadata(resp.content)
+    extra = dict(release.extra)
+    extra["metadata_url"] = artifact.metadata_url
+    if core.requires_python is not None:
+        extra["requires_python"] = core.requires_python
+    return Release(
+        version=release.version,
+        yanked=release.yanked,
+        deprecated=release.deprecated,
+        dependencies=core.dependencies,
+        artifacts=release.artifacts,
+        license=core.license if core.license is not None else release.license,
+        published=release.published,
+        extra=extra,
+    )
