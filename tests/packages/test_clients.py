@@ -142,6 +142,18 @@ def populate(s: Server) -> None:
     s.add(f"/files/{wheel}.metadata", CORE_METADATA, "application/octet-stream")
     s.add("/files/demo-2.0.0b1-py3-none-any.whl.metadata", CORE_METADATA, "text/plain")
 
+    # PyPI, a legacy index: PEP 503 HTML with PEP 592/658/714 attributes.
+    s.add(
+        "/legacy/demo/",
+        "<!DOCTYPE html>\n<html><body>\n"
+        f'<a href="{b}/files/{wheel}#sha256={"c" * 64}" data-requires-python="&gt;=3.8" '
+        f'data-core-metadata="true">{wheel}</a>\n'
+        f'<a href="{b}/files/demo-1.1.0.tar.gz#sha256={"e" * 64}" '
+        'data-yanked="broken build">demo-1.1.0.tar.gz</a>\n'
+        "</body></html>\n",
+        "text/html",
+    )
+
     # npm: abbreviated packument, on the public path and on a private (token) path.
     integrity = "sha512-" + base64.b64encode(hashlib.sha512(TGZ).digest()).decode()
     packument = {
@@ -477,6 +489,17 @@ def test_pypi_metadata_without_pep658_is_unknown(server: Server, tmp_path: Path)
     rel = metadata(make(tmp_path), "pypi", "demo", "1.1.0", reg)
     assert rel.dependencies is None
     assert rel.yanked == "broken build"
+
+
+def test_pypi_html_index(server: Server, tmp_path: Path) -> None:
+    reg = f"{server.base}/legacy/"
+    info = fetch(make(tmp_path), "pypi", "demo", reg)
+    assert info.versions() == ["1.0.0", "1.1.0"]
+    assert release(info, "1.1.0").yanked == "broken build"
+    assert release(info, "1.0.0").artifacts[0].hashes == {"sha256": "c" * 64}
+    # data-core-metadata="true" without a hash: fetched as is, like the page.
+    rel = metadata(make(tmp_path / "m"), "pypi", "demo", "1.0.0", reg)
+    assert deps(rel) == [("requests", ">=2.28"), ("pytest", "")]
 
 
 def test_npm(server: Server, tmp_path: Path) -> None:

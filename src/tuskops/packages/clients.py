@@ -223,8 +223,9 @@ async def fetch_metadata(
 ) -> Release:
     """One release, with its dependencies where the protocol offers them per version.
 
-    PyPI: the PEP 658 core metadata file of the release's first file that offers one (wheels
-    first), downloaded and verified against its published hash, gives the dependencies,
+    PyPI: the PEP 658 core metadata file of the release's first file that offers one (files
+    with a metadata hash first, then wheels), downloaded and verified against that hash (one
+    offered without a hash is fetched as is, like the project page), gives the dependencies,
     ``Requires-Python`` (``extra["requires_python"]``) and license; without one, dependencies
     stay None (unknown). Maven: the listing's release (reading POMs is out of scope). The other
     protocols' listings already carry dependencies: the release from :func:`fetch_package`.
@@ -238,14 +239,17 @@ async def fetch_metadata(
     if key != "pypi":
         return release
     files = sorted(
-        (a for a in release.artifacts if a.metadata_url and a.metadata_hashes),
-        key=lambda a: not (a.filename or "").endswith(".whl"),
+        (a for a in release.artifacts if a.metadata_url),
+        key=lambda a: (not a.metadata_hashes, not (a.filename or "").endswith(".whl")),
     )
     if not files:
         return release
     artifact = files[0]
     assert artifact.metadata_url is not None
-    resp = await client.download(artifact.metadata_url, artifact.metadata_hashes)
+    if artifact.metadata_hashes:
+        resp = await client.download(artifact.metadata_url, artifact.metadata_hashes)
+    else:  # PEP 658 allows "true" without hashes: as trusted as the project page itself
+        resp = await client.get(artifact.metadata_url)
     core = pypi_simple.parse_core_metadata(resp.content)
     extra = dict(release.extra)
     extra["metadata_url"] = artifact.metadata_url
