@@ -19,7 +19,7 @@ A ``404``/``410`` for the package is :class:`PackageNotFound`, never an empty re
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from tuskops.errors import PackageError
@@ -187,7 +187,13 @@ async def fetch_composer(name: str, *, client: RegistryClient, registry: str) ->
     )
 
 
-_FETCHERS: dict[str, Callable[..., Awaitable[PackageInfo]]] = {
+class _Fetcher(Protocol):
+    async def __call__(
+        self, name: str, *, client: RegistryClient, registry: str
+    ) -> PackageInfo: ...
+
+
+_FETCHERS: dict[str, _Fetcher] = {
     "pypi": fetch_pypi,
     "npm": fetch_npm,
     "cargo": fetch_cargo,
