@@ -33,14 +33,15 @@ when not ``jar``/none. BOM imports appear with kind ``"import"``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from xml.parsers import expat
 
 from tuskops.errors import ManifestError
 from tuskops.packages.manifests import Dependency, Manifest
+from tuskops.packages.xmldoc import Element
+from tuskops.packages.xmldoc import parse as parse_xml
 
 __all__ = ["PomResolver", "read_pom"]
 
@@ -68,100 +69,34 @@ _PROJECT_FIELDS = (
 # --- XML ---------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Node:
-    tag: str
-    line: int
-    col: int
-    children: list[_Node] = field(default_factory=list)
-    parts: list[str] = field(default_factory=list)
-
-    @property
-    def text(self) -> str:
-        return "".join(self.parts).strip()
-
-    @property
-    def where(self) -> str:
-        return f"{self.line}:{self.col}"
-
-    def child(self, tag: str) -> _Node | None:
-        return next((c for c in self.children if c.tag == tag), None)
-
-    def all(self, tag: str) -> Iterator[_Node]:
-        return (c for c in self.children if c.tag == tag)
-
-    def value(self, tag: str) -> str | None:
-        node = self.child(tag)
-        return None if node is None else node.text
-
-
-def _parse_xml(path: Path) -> _Node:
+def _parse_xml(path: Path) -> Element:
+    file = str(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ManifestError(str(path), f"cannot read: {exc.strerror or exc}") from None
-    parser = expat.ParserCreate(namespace_separator="}")
-    stack: list[_Node] = []
-    roots: list[_Node] = []
+        raise ManifestError(file, f"cannot read: {exc.strerror or exc}") from None
 
-    def position() -> str:
-        return f"{parser.CurrentLineNumber}:{parser.CurrentColumnNumber + 1}"
+    def fail(message: str, where: str) -> ManifestError:
+        return ManifestError(file, message, where)
 
-    def start(name: str, _attrs: dict[str, str]) -> None:
-        namespace, _, local = name.rpartition("}")
+    def check(namespace: str, tag: str, where: str) -> None:
         if namespace not in POM_NAMESPACES:
             raise ManifestError(
-                str(path),
-                f"element <{local}> is in namespace {namespace!r}; a POM uses "
+                file,
+                f"element <{tag}> is in namespace {namespace!r}; a POM uses "
                 f"{POM_NAMESPACE!r} or no namespace",
-                position(),
+                where,
             )
-        node = _Node(local, parser.CurrentLineNumber, parser.CurrentColumnNumber + 1)
-        (stack[-1].children if stack else roots).append(node)
-        stack.append(node)
 
-    def end(_name: str) -> None:
-        stack.pop()
-
-    def chars(text: str) -> None:
-        if stack:
-            stack[-1].parts.append(text)
-
-    def doctype(*_args: object) -> None:
-        # expat reports the position after the name; point at "<!DOCTYPE" itself.
-        at = data.find(b"<!DOCTYPE")
-        where = position()
-        if at >= 0:
-            line = data.count(b"\n", 0, at) + 1
-            col = at - data.rfind(b"\n", 0, at)
-            where = f"{line}:{col}"
-        raise ManifestError(
-            str(path),
-            "DOCTYPE declarations are not allowed in a POM (Maven refuses them too)",
-            where,
-        )
-
-    def entity(*_args: object) -> None:
-        raise ManifestError(str(path), "entity declarations are not allowed in a POM", position())
-
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = chars
-    parser.StartDoctypeDeclHandler = doctype
-    parser.EntityDeclHandler = entity
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    try:
-        parser.Parse(data, True)
-    except expat.ExpatError as exc:
-        message = expat.errors.messages[exc.code] if exc.code else str(exc)
-        raise ManifestError(
-            str(path), f"not well-formed XML: {message}", f"{exc.lineno}:{exc.offset + 1}"
-        ) from None
-    root = roots[0]
+    root = parse_xml(
+        data,
+        fail,
+        doctype_message="DOCTYPE declarations are not allowed in a POM (Maven refuses them too)",
+        entity_message="entity declarations are not allowed in a POM",
+        check_element=check,
+    )
     if root.tag != "project":
-        raise ManifestError(
-            str(path), f"the root element is <{root.tag}>, not <project>", root.where
-        )
+        raise ManifestError(file, f"the root element is <{root.tag}>, not <project>", root.where)
     return root
 
 
@@ -192,7 +127,7 @@ class _Dep:
 @dataclass
 class _Raw:
     path: Path
-    root: _Node
+    root: Element
     group: str | None
     artifact: str | None
     version: str | None
@@ -206,7 +141,7 @@ class _Raw:
     inactive_profiles: list[dict[str, Any]]
 
 
-def _dep(node: _Node, file: str) -> _Dep:
+def _dep(node: Element, file: str) -> _Dep:
     exclusions: list[str] = []
     holder = node.child("exclusions")
     for ex in holder.all("exclusion") if holder is not None else ():
@@ -231,7 +166,7 @@ def _dep(node: _Node, file: str) -> _Dep:
     )
 
 
-def _deps(holder: _Node | None, file: str) -> list[_Dep]:
+def _deps(holder: Element | None, file: str) -> list[_Dep]:
     if holder is None:
         return []
     deps = holder.child("dependencies")

@@ -29,7 +29,8 @@ Management"); this is not an MSBuild evaluator. What is read:
   ``CentralPackageVersionOverrideEnabled`` is false) are raised as :class:`ManifestError`.
 * ``<ProjectReference Include>`` paths go into ``extra["project_references"]``.
 
-XML is parsed with expat; a DOCTYPE or entity declaration is refused (no entity expansion).
+XML is parsed by ``tuskops.packages.xmldoc``; a DOCTYPE or entity declaration is refused
+(no entity expansion).
 Errors in the XML, and problems with an element, are reported at ``line:col``.
 
 ``packages.lock.json`` versions 1 and 2: one :class:`LockedPackage` per package per target
@@ -45,15 +46,15 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from xml.parsers import expat
 
 from tuskops.errors import ManifestError, VersionSyntaxError
 from tuskops.packages.ecosystems.nuget import SCHEME
 from tuskops.packages.manifests import Dependency, LockedPackage, Lockfile, Manifest
+from tuskops.packages.xmldoc import Element
+from tuskops.packages.xmldoc import parse as parse_xml
 
 __all__ = ["read_csproj", "read_packages_lock"]
 
@@ -63,94 +64,23 @@ PACKAGES_PROPS = "Directory.Packages.props"
 # --- a small XML tree with positions ---------------------------------------------------------
 
 
-@dataclass
-class _Element:
-    tag: str
-    attrs: dict[str, str]
-    line: int
-    column: int
-    children: list[_Element] = field(default_factory=list)
-    text: str = ""
-
-    @property
-    def where(self) -> str:
-        return f"{self.line}:{self.column}"
-
-    def attr(self, name: str) -> str | None:
-        """An attribute, by name, case-insensitively (MSBuild names are)."""
-        lowered = name.lower()
-        return next((v for k, v in self.attrs.items() if k.lower() == lowered), None)
-
-    def named(self, name: str) -> Iterator[_Element]:
-        lowered = name.lower()
-        return (c for c in self.children if c.tag.lower() == lowered)
-
-
-def _local(name: str) -> str:
-    return name.rsplit("}", 1)[-1].rsplit(":", 1)[-1]
-
-
-def _parse_xml(path: Path) -> _Element:
+def _parse_xml(path: Path) -> Element:
     file = str(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ManifestError(file, f"cannot read: {exc.strerror or exc}") from None
-    parser = expat.ParserCreate(namespace_separator="}")
-    stack: list[_Element] = []
-    roots: list[_Element] = []
 
-    def position() -> str:
-        return f"{parser.CurrentLineNumber}:{parser.CurrentColumnNumber + 1}"
+    def fail(message: str, where: str) -> ManifestError:
+        return ManifestError(file, message, where)
 
-    def start(name: str, attrs: dict[str, str]) -> None:
-        element = _Element(
-            _local(name),
-            {_local(k): v for k, v in attrs.items()},
-            parser.CurrentLineNumber,
-            parser.CurrentColumnNumber + 1,
-        )
-        (stack[-1].children if stack else roots).append(element)
-        stack.append(element)
-
-    def end(name: str) -> None:
-        stack.pop()
-
-    def text(data: str) -> None:
-        if stack:
-            stack[-1].text += data
-
-    def doctype(*args: Any) -> None:
-        # expat reports the declaration after its name; point at its "<!DOCTYPE".
-        start = data.rfind(b"<!DOCTYPE", 0, max(parser.CurrentByteIndex, 0) + 1)
-        where = position()
-        if start >= 0:
-            line = data.count(b"\n", 0, start) + 1
-            column = start - (data.rfind(b"\n", 0, start) + 1) + 1
-            where = f"{line}:{column}"
-        raise ManifestError(
-            file,
-            "DOCTYPE declarations are not allowed in project files "
-            "(they can expand entities without bound)",
-            where,
-        )
-
-    def entity(*args: Any) -> None:
-        raise ManifestError(file, "entity declarations are not allowed", position())
-
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = text
-    parser.StartDoctypeDeclHandler = doctype
-    parser.EntityDeclHandler = entity
-    try:
-        parser.Parse(data, True)
-    except expat.ExpatError as exc:
-        message = expat.errors.messages[exc.code] if exc.code else str(exc)
-        raise ManifestError(
-            file, f"invalid XML: {message}", f"{exc.lineno}:{exc.offset + 1}"
-        ) from None
-    root = roots[0]
+    root = parse_xml(
+        data,
+        fail,
+        doctype_message="DOCTYPE declarations are not allowed in project files "
+        "(they can expand entities without bound)",
+        malformed="invalid XML",
+    )
     if root.tag != "Project":
         raise ManifestError(
             file, f"the root element must be <Project>, not <{root.tag}>", root.where
@@ -163,7 +93,7 @@ def _parse_xml(path: Path) -> _Element:
 _PROPERTY_REF = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
 
 
-def _properties(root: _Element) -> dict[str, str]:
+def _properties(root: Element) -> dict[str, str]:
     """Unconditional properties, last definition wins, names lower-cased."""
     props: dict[str, str] = {}
     for group in root.named("PropertyGroup"):
@@ -198,9 +128,9 @@ _METADATA = (
 )
 
 
-def _metadata(item: _Element) -> dict[str, tuple[str, _Element]]:
+def _metadata(item: Element) -> dict[str, tuple[str, Element]]:
     """Metadata given as attributes or child elements (a child element wins)."""
-    found: dict[str, tuple[str, _Element]] = {}
+    found: dict[str, tuple[str, Element]] = {}
     for name in _METADATA:
         value = item.attr(name)
         if value is not None:
@@ -210,7 +140,7 @@ def _metadata(item: _Element) -> dict[str, tuple[str, _Element]]:
     return found
 
 
-def _markers(group: _Element, item: _Element) -> str | None:
+def _markers(group: Element, item: Element) -> str | None:
     conditions = [c.strip() for c in (group.attr("Condition"), item.attr("Condition")) if c]
     if not conditions:
         return None
@@ -226,9 +156,9 @@ def _split(items: str) -> list[str]:
 @dataclass
 class _Reference:
     name: str
-    element: _Element
+    element: Element
     markers: str | None
-    metadata: dict[str, tuple[str, _Element]]
+    metadata: dict[str, tuple[str, Element]]
     global_reference: bool = False
     origin: str | None = None
 
@@ -239,7 +169,7 @@ class _Central:
 
     path: Path | None = None
     properties: dict[str, str] = field(default_factory=dict)
-    versions: dict[str, tuple[str, _Element, str]] = field(default_factory=dict)
+    versions: dict[str, tuple[str, Element, str]] = field(default_factory=dict)
     global_references: list[_Reference] = field(default_factory=list)
 
 
@@ -251,8 +181,8 @@ def _find_packages_props(project: Path) -> Path | None:
     return None
 
 
-def _package_versions(root: _Element, file: str) -> dict[str, tuple[str, _Element, str]]:
-    versions: dict[str, tuple[str, _Element, str]] = {}
+def _package_versions(root: Element, file: str) -> dict[str, tuple[str, Element, str]]:
+    versions: dict[str, tuple[str, Element, str]] = {}
     for group in root.named("ItemGroup"):
         for item in group.named("PackageVersion"):
             include = item.attr("Include")

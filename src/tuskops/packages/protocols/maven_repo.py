@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from tuskops.errors import RegistryResponseError
-from tuskops.packages.protocols import _xmldoc
+from tuskops.packages import xmldoc as _xmldoc
 from tuskops.packages.protocols._request import Request
 from tuskops.packages.registry import Artifact, PackageInfo, Release
 

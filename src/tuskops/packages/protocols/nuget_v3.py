@@ -50,9 +50,9 @@ from typing import Any, Final
 from urllib.parse import quote, urlencode
 
 from tuskops.errors import RegistryResponseError
+from tuskops.packages import xmldoc as _xmldoc
 from tuskops.packages.ecosystems.nuget import SCHEME
 from tuskops.packages.manifests import Dependency
-from tuskops.packages.protocols import _xmldoc
 from tuskops.packages.protocols._request import Request
 from tuskops.packages.registry import Artifact, PackageInfo, Release
 
