@@ -650,7 +650,7 @@ def test_fresh_cache_makes_zero_requests(server: Server, tmp_path: Path, ecosyst
     assert second == first
 
 
-def bearer(host: str) -> Mapping[str, str]:
+def bearer(url: str) -> Mapping[str, str]:
     return {"Authorization": f"Bearer {TOKEN}"}
 
 

@@ -444,16 +444,16 @@ def test_other_4xx_is_an_http_error(server: Server, tmp_path: Path, sleeps: Slee
 @pytest.mark.parametrize("status", [401, 403])
 def test_auth_error_names_host_never_token(server: Server, tmp_path: Path, status: int) -> None:
     url = server.add("/private", Reply(status))
-    hosts: list[str] = []
+    urls: list[str] = []
 
-    def auth(host: str) -> dict[str, str]:
-        hosts.append(host)
+    def auth(url: str) -> dict[str, str]:
+        urls.append(url)
         return {"Authorization": f"Bearer {TOKEN}"}
 
     client = make(tmp_path, auth=auth)
     with pytest.raises(RegistryAuthError) as info:
         fetch(client, url)
-    assert hosts == ["127.0.0.1"]
+    assert urls == [url]
     assert server.requests("/private")[0]["authorization"] == f"Bearer {TOKEN}"
     err = info.value
     assert err.status == status
@@ -466,7 +466,7 @@ def test_auth_error_names_host_never_token(server: Server, tmp_path: Path, statu
 
 def test_token_absent_from_transport_errors(server: Server, tmp_path: Path, sleeps: Sleeps) -> None:
     url = server.add("/gone", Reply(drop=True))
-    client = make(tmp_path, sleeps, auth=lambda host: {"Authorization": f"token {TOKEN}"})
+    client = make(tmp_path, sleeps, auth=lambda url: {"Authorization": f"token {TOKEN}"})
     with pytest.raises(RegistryUnreachable) as info:
         fetch(client, url)
     assert TOKEN not in str(info.value)

@@ -35,6 +35,7 @@ from tuskops.packages.protocols import (
 )
 from tuskops.packages.protocols._request import Request
 from tuskops.packages.registry import PackageInfo, Release
+from tuskops.packages.settings import DEFAULT_REGISTRIES
 
 __all__ = [
     "DEFAULT_REGISTRIES",
@@ -45,15 +46,6 @@ __all__ = [
     "fetch_package",
 ]
 
-DEFAULT_REGISTRIES: dict[str, str] = {
-    "pypi": "https://pypi.org/simple/",
-    "npm": "https://registry.npmjs.org/",
-    "cargo": "https://index.crates.io/",
-    "maven": "https://repo.maven.apache.org/maven2/",
-    "nuget": "https://api.nuget.org/v3/index.json",
-    "rubygems": "https://rubygems.org/",
-    "composer": "https://repo.packagist.org/",
-}
 _ALIASES = {"crates": "cargo", "packagist": "composer", "gem": "rubygems", "python": "pypi"}
 
 

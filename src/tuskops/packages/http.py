@@ -102,7 +102,11 @@ SECRET_HEADERS = frozenset(
 REDACTED = "<redacted>"
 
 AuthHook = Callable[[str], Mapping[str, str] | None]
-"""Called with a URL's host name; returns the headers to add (e.g. ``Authorization``)."""
+"""Called with each request's URL; returns the headers to add (e.g. ``Authorization``).
+
+The whole URL, not just the host: npm, Cargo and Composer scope credentials to a host *and
+path* (``//npm.example.com/team-a/:_authToken``), so two registries on one host can hold
+different tokens. See :meth:`tuskops.packages.settings.RegistrySettings.auth_headers`."""
 
 SleepFn = Callable[[float], Awaitable[None]]
 
@@ -520,7 +524,7 @@ class RegistryClient:
         if entry is not None:
             request_headers.update(entry.validators())
         if self.auth is not None:
-            request_headers.update(self.auth(httpx.URL(url).host) or {})
+            request_headers.update(self.auth(url) or {})
 
         resp = await self._send(url, request_headers)
         now = self._clock()

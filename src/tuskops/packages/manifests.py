@@ -8,11 +8,18 @@ common field goes into ``extra``.
 
 Readers raise :class:`~tuskops.errors.ManifestError` naming the file and the line:col or the
 field. :func:`read` picks the reader from the file name.
+
+Lockfiles are also written (the resolver's output): each writer is a pure function from a
+:class:`Lockfile` to the file's text in the native tool's exact layout, so that reading a
+file the tool wrote and writing it back gives the same bytes. :func:`write` picks the writer
+from the file name and replaces the file atomically (temporary file, then rename).
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatchcase
@@ -153,3 +160,52 @@ def read(path: str | Path) -> Manifest | Lockfile:
     if not p.is_file():
         raise ManifestError(str(p), "no such file")
     return reader_for(p)(p)
+
+
+Writer = Callable[[Lockfile], str]
+
+#: Lockfile name or pattern -> "module:function" rendering a Lockfile as that file's text.
+WRITERS: dict[str, str] = {
+    "package-lock.json": "tuskops.packages.ecosystems.npm_files:write_package_lock",
+    "pylock.toml": "tuskops.packages.ecosystems.pypi_files:write_pylock",
+    "pylock.*.toml": "tuskops.packages.ecosystems.pypi_files:write_pylock",
+    "Cargo.lock": "tuskops.packages.ecosystems.cargo_files:write_cargo_lock",
+    "packages.lock.json": "tuskops.packages.ecosystems.nuget_files:write_packages_lock",
+    "Gemfile.lock": "tuskops.packages.ecosystems.rubygems_files:write_gemfile_lock",
+    "gems.locked": "tuskops.packages.ecosystems.rubygems_files:write_gemfile_lock",
+    "composer.lock": "tuskops.packages.ecosystems.composer_files:write_composer_lock",
+}
+
+
+def writer_for(path: Path) -> Writer:
+    """The writer for a lockfile named like ``path``."""
+    spec = WRITERS.get(path.name) or next(
+        (s for pattern, s in WRITERS.items() if "*" in pattern and fnmatchcase(path.name, pattern)),
+        None,
+    )
+    if spec is None:
+        known = ", ".join(sorted(WRITERS))
+        raise ManifestError(str(path), f"not a lockfile tuskops writes (known: {known})")
+    module_name, function = spec.split(":")
+    writer: Writer = getattr(importlib.import_module(module_name), function)
+    return writer
+
+
+def render(lock: Lockfile, path: str | Path) -> str:
+    """The text of ``lock`` written as the lockfile named like ``path``."""
+    return writer_for(Path(path))(lock)
+
+
+def write(lock: Lockfile, path: str | Path) -> None:
+    """Write ``lock`` to ``path`` in that file's native format, atomically: a reader sees the
+    old file or the new one, never half of either."""
+    target = Path(path)
+    text = render(lock, target)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
