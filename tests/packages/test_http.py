@@ -674,3 +674,32 @@ def test_use_cache_false_writes_nothing(server: Server, tmp_path: Path) -> None:
     fetch(client, url, url)
     assert client.stats.requests == 2
     assert cache_files(tmp_path) == []
+
+
+# --- file:// URLs (local indexes) ---------------------------------------------------------------
+
+
+def test_file_url_reads_the_directory_index(tmp_path: Path) -> None:
+    page = tmp_path / "simple" / "demo"
+    page.mkdir(parents=True)
+    (page / "index.html").write_bytes(b"<html>demo</html>")
+    client = make(tmp_path)
+    [resp] = fetch(client, (tmp_path / "simple" / "demo").as_uri() + "/")
+    assert resp.content == b"<html>demo</html>"
+    assert resp.headers["content-type"] == "text/html"
+    assert client.stats.requests == 0
+    assert client.stats.local_reads == 1
+
+
+def test_file_url_works_offline_and_is_not_cached(tmp_path: Path) -> None:
+    data = tmp_path / "data.json"
+    data.write_bytes(b"{}")
+    client = make(tmp_path, offline=True)
+    [resp] = fetch(client, data.as_uri())
+    assert resp.headers["content-type"] == "application/json"
+    assert not any(p.is_file() for p in (tmp_path / "cache").rglob("*"))
+
+
+def test_missing_file_url_is_not_found(tmp_path: Path) -> None:
+    with pytest.raises(RegistryNotFound):
+        fetch(make(tmp_path), (tmp_path / "nope").as_uri())

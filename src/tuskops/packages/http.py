@@ -27,6 +27,9 @@ backoff and jitter, up to ``max_attempts`` attempts. ``404``/``410`` raise
 :class:`RegistryNotFound` at once, ``401``/``403`` raise :class:`RegistryAuthError` naming
 the host.
 
+Local indexes: a ``file://`` URL is read from disk (a directory as its ``index.html``, as pip
+reads a local PEP 503 index), never cached and available offline.
+
 Secrets: request headers are never put in error messages or reprs; :func:`redact_headers`
 and :func:`redact_url` exist for anyone who needs to show a request.
 """
@@ -49,6 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
+from urllib.request import url2pathname
 
 import httpx
 
@@ -260,6 +264,8 @@ class ClientStats:
     bytes_received: int = 0
     cache_hits: int = 0
     revalidated: int = 0
+    #: ``file://`` URLs read from disk (local indexes; not requests, never cached).
+    local_reads: int = 0
     retries: int = 0
 
 
@@ -506,6 +512,8 @@ class RegistryClient:
     ) -> Response:
         """GET ``url`` through the cache. Raises a :class:`RegistryError` unless the answer
         is a ``200`` (fresh from the network, or from the cache)."""
+        if url[:5].lower() == "file:":
+            return self._read_local(url)
         key = HTTPCache.key("GET", url, accept)
         entry = self.cache.load(key) if self.cache else None
         if self.offline:
@@ -591,6 +599,25 @@ class RegistryClient:
             self.cache.delete(HTTPCache.key("GET", url, accept))
 
     # -- internals --
+
+    def _read_local(self, url: str) -> Response:
+        """A ``file://`` URL, as pip reads local indexes: a directory means its ``index.html``.
+
+        Local files are read as they are now (no cache, works offline); a missing one is a
+        404 like any registry's."""
+        path = Path(url2pathname(urlsplit(url).path))
+        if path.is_dir():
+            path = path / "index.html"
+        try:
+            content = path.read_bytes()
+        except FileNotFoundError:
+            raise RegistryNotFound(404, url) from None
+        except OSError as exc:
+            raise RegistryError(f"cannot read {url}: {exc.strerror or exc}") from None
+        self.stats.local_reads += 1
+        suffix = path.suffix.lower()
+        ctype = {".json": "application/json", ".xml": "application/xml"}.get(suffix, "text/html")
+        return Response(url, 200, {"content-type": ctype}, content, False)
 
     @staticmethod
     def _from_entry(entry: CacheEntry) -> Response:
