@@ -78,3 +78,25 @@ def test_aliases_and_unknown_names() -> None:
     assert scheme("gem") is scheme("rubygems")
     with pytest.raises(PackageError, match="unknown ecosystem 'cpan'"):
         scheme("cpan")
+
+
+@pytest.mark.parametrize(
+    ("ecosystem", "stable", "pre"),
+    [
+        ("npm", ["1.0.0", "2.3.4+build.1"], ["1.0.0-beta.1", "2.0.0-0"]),
+        ("pypi", ["1.0", "1.0.post1"], ["1.0a1", "1.0rc2", "1.0.dev3"]),
+        ("cargo", ["1.0.0"], ["1.0.0-alpha.1"]),
+        (
+            "maven",
+            ["1.0", "5.0.0.Final", "1.0.0.RELEASE", "33.0.0-jre"],
+            ["1.0-SNAPSHOT", "2.0.0-M1", "1.0rc1", "3.0.0-alpha1", "2.0-b3"],
+        ),
+        ("nuget", ["1.0.0", "1.0.0.1"], ["1.0.0-beta", "2.0.0-rc.1"]),
+        ("rubygems", ["1.0", "7.1.3.4"], ["1.0.a", "2.0.0.rc1", "1.0.pre"]),
+        ("composer", ["1.0.0", "v2.1"], ["1.0.0-RC1", "2.0.0-beta2", "dev-main", "2.0.x-dev"]),
+    ],
+)
+def test_is_prerelease(ecosystem: str, stable: list[str], pre: list[str]) -> None:
+    s = scheme(ecosystem)
+    assert [s.is_prerelease(s.parse_version(v)) for v in stable] == [False] * len(stable)
+    assert [s.is_prerelease(s.parse_version(v)) for v in pre] == [True] * len(pre)

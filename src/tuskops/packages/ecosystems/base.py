@@ -57,3 +57,8 @@ class VersionScheme(Protocol[V_co]):
     def parse_constraint(self, text: str) -> Any:
         """A :class:`Constraint`; VersionSyntaxError if the tool would reject it."""
         ...
+
+    def is_prerelease(self, version: Any) -> bool:
+        """Whether ``version`` is a pre-release, as the ecosystem's tool decides what
+        "latest stable" is."""
+        ...

@@ -575,6 +575,10 @@ class CargoScheme:
                 ECOSYSTEM, "version", text, exc.reason, exc.start, exc.end
             ) from None
 
+    def is_prerelease(self, version: CargoVersion) -> bool:
+        """A version with a pre-release part (``1.0.0-alpha.1``)."""
+        return version.is_prerelease
+
     def parse_constraint(self, text: str) -> CargoConstraint:
         try:
             comparators = _parse_requirement(text)

@@ -522,6 +522,10 @@ class ComposerScheme:
         except _Invalid as error:
             raise VersionSyntaxError(NAME, "version", text, str(error), 0, len(text)) from None
 
+    def is_prerelease(self, version: ComposerVersion) -> bool:
+        """Any stability below ``stable`` (RC, beta, alpha, dev and ``dev-`` branches)."""
+        return version.stability != "stable"
+
     def parse_constraint(self, text: str) -> ComposerConstraint:
         """``VersionParser::parseConstraints``, plus the stability flags of the text."""
         trimmed = _php_trim(text)

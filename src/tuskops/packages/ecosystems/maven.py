@@ -40,6 +40,7 @@ corner cases; this module models ``ComparableVersion``, as specified.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Final
 
@@ -54,6 +55,11 @@ _QUALIFIERS: Final = ("alpha", "beta", "milestone", "rc", "snapshot", "", "sp")
 _RELEASE_QUALIFIERS: Final = frozenset({"ga", "final", "release"})
 _RELEASE_INDEX: Final = str(_QUALIFIERS.index(""))
 _MAX_INT_LENGTH: Final = 9
+_PRERELEASE_WORDS: Final = frozenset(
+    {"alpha", "beta", "milestone", "rc", "cr", "snapshot", "a", "b", "m", "preview", "ea", "dev"}
+    | {"pre"}
+)
+_PRERELEASE_TOKEN_SPLIT: Final = re.compile(r"[.\-_]+|(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
 _MAX_LONG_LENGTH: Final = 18
 
 
@@ -432,6 +438,15 @@ class MavenScheme:
         if not text.strip():
             raise VersionSyntaxError(ECOSYSTEM, "version", text, "empty version")
         return MavenVersion(text)
+
+    def is_prerelease(self, version: MavenVersion) -> bool:
+        """Maven has no notion of pre-release (``<release>`` in maven-metadata.xml is simply
+        the newest non-SNAPSHOT). For "latest stable", a version counts as a pre-release when
+        one of its tokens is a qualifier that orders before a release (alpha, beta,
+        milestone, rc, snapshot and their short forms ``a``, ``b``, ``m``, ``cr``) or a
+        common pre-release word (``preview``, ``ea``, ``dev``, ``pre``)."""
+        tokens = _PRERELEASE_TOKEN_SPLIT.split(version.text.lower())
+        return any(token in _PRERELEASE_WORDS for token in tokens)
 
     def parse_constraint(self, text: str) -> MavenConstraint:
         return _parse_spec(text)

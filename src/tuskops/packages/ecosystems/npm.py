@@ -786,6 +786,10 @@ class NpmScheme:
     def parse_version(self, text: str) -> SemVer:
         return SemVer.parse(text, loose=self.loose)
 
+    def is_prerelease(self, version: SemVer) -> bool:
+        """A version with a pre-release part (``1.0.0-beta.1``)."""
+        return bool(version.prerelease)
+
     def parse_constraint(self, text: str) -> NpmRange:
         return parse_range(text, loose=self.loose, include_prerelease=self.include_prerelease)
 

@@ -509,6 +509,10 @@ class NugetScheme:
     def parse_version(self, text: str) -> NuGetVersion:
         return _parse_version(text)
 
+    def is_prerelease(self, version: NuGetVersion) -> bool:
+        """A version with release labels (``1.0.0-beta``)."""
+        return version.is_prerelease
+
     def parse_constraint(self, text: str) -> NugetConstraint:
         return _parse_range(text)
 

@@ -495,6 +495,10 @@ class PypiScheme:
                 ECOSYSTEM, "version", text, "not a valid PEP 440 version"
             ) from exc
 
+    def is_prerelease(self, version: Version) -> bool:
+        """PEP 440: alpha, beta, rc and dev releases."""
+        return version.is_prerelease
+
     def parse_constraint(self, text: str) -> PypiConstraint:
         """A specifier set (``>=1.0,<2,!=1.5.*``); the empty string allows every version."""
         specs: list[Specifier] = []

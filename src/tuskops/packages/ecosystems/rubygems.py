@@ -317,6 +317,10 @@ class RubygemsScheme:
             raise VersionSyntaxError(NAME, "version", text, _unexpected(text, pos), pos, pos + 1)
         return RubygemsVersion(text)
 
+    def is_prerelease(self, version: RubygemsVersion) -> bool:
+        """``Gem::Version#prerelease?``: the version contains a letter."""
+        return version.prerelease()
+
     def parse_constraint(self, text: str) -> RubygemsRequirement:
         """``Gem::Requirement.new`` of the comma-separated parts; blank is ``>= 0``."""
         parts: list[tuple[str, RubygemsVersion]] = []
