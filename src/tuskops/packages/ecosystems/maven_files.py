@@ -25,6 +25,16 @@ The steps follow Maven's model builder (POM reference, "Inheritance", "Dependenc
 5. dependencyManagement is applied to dependencies: a missing version or scope is taken from
    the managed entry and its exclusions are added (optional is not managed, as in Maven).
 
+Licenses: ``<licenses><license>`` ``name`` and ``url`` of the nearest POM in the parent chain
+that lists any (Maven inherits them only when the child lists none), in ``extra["licenses"]``.
+Parent chains deeper than :data:`MAX_PARENT_DEPTH` and BOM imports nested deeper than
+:data:`MAX_IMPORT_DEPTH` raise :class:`ManifestError`, like cycles.
+
+:func:`read_pom` reads files; :func:`read_pom_bytes` builds the same model from content (a POM
+downloaded from a repository: no ``relativePath``, no ``${basedir}``), with a resolver that
+returns :class:`PomSource` content. Neither does network I/O: :func:`missing_poms` tells a
+fetching caller which parents and BOMs to get before building.
+
 Dependencies: ``name`` is ``groupId:artifactId``; ``constraint`` the version text (ranges as
 written); ``kind`` the scope (``compile`` is ``"normal"``); type and classifier go to ``extra``
 when not ``jar``/none. BOM imports appear with kind ``"import"``.
@@ -43,15 +53,47 @@ from tuskops.packages.manifests import Dependency, Manifest
 from tuskops.packages.xmldoc import Element
 from tuskops.packages.xmldoc import parse as parse_xml
 
-__all__ = ["PomResolver", "read_pom"]
+__all__ = [
+    "Coordinates",
+    "PomResolver",
+    "PomSource",
+    "PomSourceResolver",
+    "missing_poms",
+    "read_pom",
+    "read_pom_bytes",
+]
 
 ECOSYSTEM = "maven"
 POM_NAMESPACE = "http://maven.apache.org/POM/4.0.0"
 #: Maven 4 writes model version 4.1.0 POMs in their own namespace; the elements read here agree.
 POM_NAMESPACES = frozenset({"", POM_NAMESPACE, "http://maven.apache.org/POM/4.1.0"})
 
+#: Parent chains and BOM imports deeper than this are refused: a broken repository must not
+#: keep the builder busy (real chains are a handful deep).
+MAX_PARENT_DEPTH = 64
+MAX_IMPORT_DEPTH = 32
+
+#: ``(groupId, artifactId, version)``.
+Coordinates = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class PomSource:
+    """A POM's content and the name errors use for it (a path or URL).
+
+    ``path`` is set for a POM on disk: only then is a ``<parent>``'s ``relativePath`` looked at
+    and ``${basedir}`` known.
+    """
+
+    name: str
+    data: bytes
+    path: Path | None = None
+
+
 #: ``(groupId, artifactId, version) -> path of that POM``, or ``None`` when not available.
 PomResolver = Callable[[str, str, str], Path | None]
+#: ``(groupId, artifactId, version) -> that POM's content``, or ``None`` when not available.
+PomSourceResolver = Callable[[str, str, str], PomSource | None]
 
 _EXPRESSION = re.compile(r"\$\{([^}]*)\}")
 _SCOPES = frozenset({"compile", "test", "provided", "runtime", "system", "import"})
@@ -69,12 +111,21 @@ _PROJECT_FIELDS = (
 # --- XML ---------------------------------------------------------------------------------------
 
 
-def _parse_xml(path: Path) -> Element:
-    file = str(path)
+def _file_source(path: Path) -> PomSource:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ManifestError(file, f"cannot read: {exc.strerror or exc}") from None
+        raise ManifestError(str(path), f"cannot read: {exc.strerror or exc}") from None
+    return PomSource(str(path), data, path)
+
+
+def _source_key(source: PomSource) -> str:
+    """Identity of a POM for cycle detection: its real path on disk, else its name."""
+    return f"file:{source.path.resolve()}" if source.path is not None else f"name:{source.name}"
+
+
+def _parse_xml(source: PomSource) -> Element:
+    file, data = source.name, source.data
 
     def fail(message: str, where: str) -> ManifestError:
         return ManifestError(file, message, where)
@@ -126,7 +177,7 @@ class _Dep:
 
 @dataclass
 class _Raw:
-    path: Path
+    source: PomSource
     root: Element
     group: str | None
     artifact: str | None
@@ -139,6 +190,8 @@ class _Raw:
     dependencies: list[_Dep]
     active_profiles: list[str]
     inactive_profiles: list[dict[str, Any]]
+    #: None when the POM has no (or an empty) ``<licenses>``: then the parent's apply.
+    licenses: list[dict[str, str]] | None
 
 
 def _dep(node: Element, file: str) -> _Dep:
@@ -178,9 +231,9 @@ def _merge_deps(dominant: list[_Dep], recessive: list[_Dep]) -> list[_Dep]:
     return [*dominant, *(d for d in recessive if d.key not in keys)]
 
 
-def _read_raw(path: Path) -> _Raw:
-    file = str(path)
-    root = _parse_xml(path)
+def _read_raw(source: PomSource) -> _Raw:
+    file = source.name
+    root = _parse_xml(source)
     properties: dict[str, tuple[str, str, str]] = {}
     props = root.child("properties")
     for p in props.children if props is not None else ():
@@ -218,8 +271,13 @@ def _read_raw(path: Path) -> _Raw:
                 for c in (activation.children if activation is not None else ())
             }
             inactive.append({"id": pid, "activation": conditions})
+    licenses_node = root.child("licenses")
+    licenses = [
+        {tag: text for tag in ("name", "url") if (text := lic.value(tag))}
+        for lic in (licenses_node.all("license") if licenses_node is not None else ())
+    ]
     return _Raw(
-        path=path,
+        source=source,
         root=root,
         group=root.value("groupId"),
         artifact=root.value("artifactId"),
@@ -232,6 +290,7 @@ def _read_raw(path: Path) -> _Raw:
         dependencies=dependencies,
         active_profiles=active,
         inactive_profiles=inactive,
+        licenses=licenses or None,
     )
 
 
@@ -306,6 +365,7 @@ class _Effective:
     inactive_profiles: list[dict[str, Any]]
     modules: list[str]
     repositories: list[dict[str, str]]
+    licenses: list[dict[str, str]]
 
 
 def _simple(text: str, properties: dict[str, tuple[str, str, str]]) -> str:
@@ -319,7 +379,7 @@ def _simple(text: str, properties: dict[str, tuple[str, str, str]]) -> str:
 
 
 def _find_parent(
-    child: _Raw, resolve_pom: PomResolver | None, seen: set[Path]
+    child: _Raw, resolve_pom: PomSourceResolver | None, seen: set[str]
 ) -> tuple[_Raw | None, str]:
     """The parent's raw model, or None and why it was not found."""
     assert child.parent is not None
@@ -327,26 +387,27 @@ def _find_parent(
         k: _simple(child.parent[k], child.properties) for k in ("groupId", "artifactId", "version")
     }
     reasons: list[str] = []
-    candidates: list[Path] = []
-    rel = child.parent["relativePath"]
-    if rel:
-        candidate = child.path.parent / rel
-        if candidate.is_dir():
-            candidate = candidate / "pom.xml"
-        if candidate.is_file():
-            candidates.append(candidate)
+    candidates: list[PomSource] = []
+    # relativePath only means something for a POM on disk (a repository's POM has no siblings).
+    rel = child.parent["relativePath"] if child.source.path is not None else ""
+    if rel and child.source.path is not None:
+        local = child.source.path.parent / rel
+        if local.is_dir():
+            local = local / "pom.xml"
+        if local.is_file():
+            candidates.append(_file_source(local))
         else:
             reasons.append(f"no POM at {rel}")
     if resolve_pom is not None:
         found = resolve_pom(want["groupId"], want["artifactId"], want["version"])
         if found is not None:
-            candidates.append(Path(found))
+            candidates.append(found)
     for candidate in candidates:
-        resolved = candidate.resolve()
-        if resolved in seen:
+        key = _source_key(candidate)
+        if key in seen:
             raise ManifestError(
-                str(child.path),
-                f"parent cycle: {candidate} is already a parent",
+                child.source.name,
+                f"parent cycle: {candidate.name} is already a parent",
                 child.parent_where,
             )
         raw = _read_raw(candidate)
@@ -359,27 +420,35 @@ def _find_parent(
             "version": _simple(version or "", props),
         }
         if got == want:
-            seen.add(resolved)
+            seen.add(key)
             return raw, ""
         reasons.append(
-            f"{candidate} is {got['groupId']}:{got['artifactId']}:{got['version']}, "
+            f"{candidate.name} is {got['groupId']}:{got['artifactId']}:{got['version']}, "
             f"not {want['groupId']}:{want['artifactId']}:{want['version']}"
         )
     if not rel and resolve_pom is None:
-        reasons.append("empty relativePath and no resolver")
+        on_disk = child.source.path is not None
+        reasons.append("empty relativePath and no resolver" if on_disk else "no resolver")
+    elif resolve_pom is not None and not candidates:
+        reasons.append("not found by the resolver")
     return None, "; ".join(reasons) or "not found locally"
 
 
 def _effective(
-    path: Path, resolve_pom: PomResolver | None, importing: tuple[str, ...] = ()
+    source: PomSource, resolve_pom: PomSourceResolver | None, importing: tuple[str, ...] = ()
 ) -> _Effective:
-    file = str(path)
-    child = _read_raw(path)
+    file = source.name
+    path = source.path
+    child = _read_raw(source)
     lineage = [child]
     unresolved_parents: list[dict[str, str]] = []
-    seen = {path.resolve()}
+    seen = {_source_key(source)}
     current = child
     while current.parent is not None:
+        if len(lineage) > MAX_PARENT_DEPTH:
+            raise ManifestError(
+                file, f"more than {MAX_PARENT_DEPTH} parent POMs", current.parent_where
+            )
         parent, reason = _find_parent(current, resolve_pom, seen)
         if parent is None:
             entry = {k: current.parent[k] for k in ("groupId", "artifactId", "version")}
@@ -415,11 +484,16 @@ def _effective(
             "project.groupId": group,
             "project.version": version,
             "project.packaging": child.packaging or "jar",
-            "project.basedir": str(path.parent),
-            "project.baseUri": path.parent.resolve().as_uri(),
-            "basedir": str(path.parent),
         }
     )
+    if path is not None:  # a POM from a repository has no base directory
+        project.update(
+            {
+                "project.basedir": str(path.parent),
+                "project.baseUri": path.parent.resolve().as_uri(),
+                "basedir": str(path.parent),
+            }
+        )
     if child.parent is not None:
         for k in ("groupId", "artifactId", "version"):
             project[f"project.parent.{k}"] = child.parent[k]
@@ -460,13 +534,19 @@ def _effective(
             raise ManifestError(
                 bom.file, f"BOM import cycle: {' -> '.join((*importing, coords))}", bom.where
             )
+        if len(importing) >= MAX_IMPORT_DEPTH:
+            raise ManifestError(
+                bom.file, f"BOM imports nested more than {MAX_IMPORT_DEPTH} deep", bom.where
+            )
         found = resolve_pom(bom.group, bom.artifact, bom.version) if resolve_pom else None
         if found is None:
             reason = "no resolver" if resolve_pom is None else "not found by the resolver"
             unresolved_imports.append(_coords(bom, reason))
             continue
-        imported = _effective(Path(found), resolve_pom, (*importing, coords))
+        imported = _effective(found, resolve_pom, (*importing, coords))
         unresolved_imports.extend(imported.unresolved_imports)
+        # A BOM whose own parent is missing has an incomplete dependencyManagement: say so.
+        unresolved_parents.extend({**p, "child": coords} for p in imported.unresolved_parents)
         own = _merge_deps(own, [replace(d, imported_from=coords) for d in imported.managed])
 
     # Management injection.
@@ -505,6 +585,11 @@ def _effective(
         active_profiles=[p for raw in lineage for p in raw.active_profiles],
         inactive_profiles=child.inactive_profiles,
         modules=[m.text for m in modules_node.all("module")] if modules_node is not None else [],
+        # Maven inherits the parent's licenses only when the child lists none.
+        licenses=[
+            {k: interp.text(v) for k, v in lic.items()}
+            for lic in next((r.licenses for r in lineage if r.licenses), None) or []
+        ],
         repositories=[
             {"id": r.value("id") or "", "url": interp.text(r.value("url") or "")}
             for r in (repos_node.all("repository") if repos_node is not None else ())
@@ -574,7 +659,54 @@ def _managed_json(dep: _Dep) -> dict[str, Any]:
 
 def read_pom(path: Path, resolve_pom: PomResolver | None = None) -> Manifest:
     """Read a POM into its effective model (see the module docstring)."""
-    eff = _effective(Path(path), resolve_pom)
+    lookup: PomSourceResolver | None = None
+    if resolve_pom is not None:
+        resolve_path = resolve_pom
+
+        def lookup(group: str, artifact: str, version: str) -> PomSource | None:
+            found = resolve_path(group, artifact, version)
+            return None if found is None else _file_source(Path(found))
+
+    return _manifest(_effective(_file_source(Path(path)), lookup), str(path))
+
+
+def read_pom_bytes(
+    data: bytes, name: str, resolve_pom: PomSourceResolver | None = None
+) -> Manifest:
+    """Read a POM's content (e.g. downloaded from a repository) into its effective model.
+
+    Like :func:`read_pom`, but nothing is read from disk: ``name`` (a URL, say) names the POM
+    in errors and in ``Manifest.path``, ``relativePath`` is ignored (parents come from
+    ``resolve_pom`` only) and ``${basedir}`` stays unresolved.
+    """
+    return _manifest(_effective(PomSource(name, data), resolve_pom), name)
+
+
+def missing_poms(
+    data: bytes, name: str, resolve_pom: PomSourceResolver | None = None
+) -> tuple[Coordinates, ...]:
+    """The parents and BOMs that building the model of ``data`` asked ``resolve_pom`` for and
+    did not get, in the order asked, without duplicates.
+
+    For a caller that fetches POMs: fetch these, then ask again until none is left (a parent
+    names the next parent, and BOM versions often come from a parent's properties). Coordinates
+    still holding a ``${...}`` are left out: they are not final until more is known, and if
+    they never become final they stay in the model's ``unresolved_*`` lists.
+    """
+    asked: list[Coordinates] = []
+
+    def recording(group: str, artifact: str, version: str) -> PomSource | None:
+        found = resolve_pom(group, artifact, version) if resolve_pom is not None else None
+        coords = (group, artifact, version)
+        if found is None and "${" not in "".join(coords) and coords not in asked:
+            asked.append(coords)
+        return found
+
+    _effective(PomSource(name, data), recording)
+    return tuple(asked)
+
+
+def _manifest(eff: _Effective, path: str) -> Manifest:
     boms = [d for d in eff.managed if d.scope == "import" and d.type == "pom"]
     dependencies = [_dependency(d) for d in eff.dependencies]
     dependencies += [_dependency(d, bom=True) for d in boms]
@@ -592,6 +724,8 @@ def read_pom(path: Path, resolve_pom: PomResolver | None = None) -> Manifest:
         extra["active_profiles"] = eff.active_profiles
     if eff.inactive_profiles:
         extra["inactive_profiles"] = eff.inactive_profiles
+    if eff.licenses:
+        extra["licenses"] = eff.licenses
     if eff.unresolved_parents:
         extra["unresolved_parents"] = eff.unresolved_parents
     if eff.unresolved_imports:
@@ -600,7 +734,7 @@ def read_pom(path: Path, resolve_pom: PomResolver | None = None) -> Manifest:
         extra["unresolved_properties"] = eff.unresolved_properties
     return Manifest(
         ecosystem=ECOSYSTEM,
-        path=str(path),
+        path=path,
         name=f"{eff.group}:{eff.artifact}",
         version=eff.version,
         dependencies=tuple(dependencies),
