@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tuskops.errors import PackageError
+from tuskops.errors import ManifestError, PackageError
 from tuskops.packages.clients import (
     PackageNotFound,
     UnsupportedRegistry,
@@ -23,6 +23,7 @@ from tuskops.packages.clients import (
     fetch_package,
 )
 from tuskops.packages.http import ChecksumMismatch, RegistryAuthError, RegistryClient
+from tuskops.packages.maven_pom import NonResolvablePom
 from tuskops.packages.registry import PackageInfo, Release
 
 TOKEN = "t0ken"
@@ -252,6 +253,8 @@ def populate(s: Server) -> None:
         "text/xml",
     )
 
+    populate_maven_poms(s)
+
     # NuGet: service index -> registration index (one page inlined, one to fetch).
     reg = f"{b}/nuget/registration5-semver1/"
     s.add(
@@ -375,6 +378,207 @@ def populate(s: Server) -> None:
                 ]
             },
         },
+    )
+
+
+def pom(
+    group: str,
+    artifact: str,
+    version: str | None,
+    body: str = "",
+    parent: tuple[str, str, str] | None = None,
+) -> str:
+    """A repository POM (POM namespace, as deployed)."""
+    head = ""
+    if parent is not None:
+        head += (
+            f"  <parent><groupId>{parent[0]}</groupId><artifactId>{parent[1]}</artifactId>"
+            f"<version>{parent[2]}</version></parent>\n"
+        )
+    if group:
+        head += f"  <groupId>{group}</groupId>\n"
+    head += f"  <artifactId>{artifact}</artifactId>\n"
+    if version:
+        head += f"  <version>{version}</version>\n"
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<project xmlns="http://maven.apache.org/POM/4.0.0">\n'
+        f"  <modelVersion>4.0.0</modelVersion>\n{head}{body}</project>\n"
+    )
+
+
+def maven_file(s: Server, path: str, body: str, checksums: Mapping[str, str | None]) -> None:
+    """Serve a POM and its checksum files: algorithm -> None for the right digest, or a
+    (wrong) digest to serve instead."""
+    data = body.encode()
+    s.add(f"/maven2/{path}", data, "text/xml")
+    for algorithm, digest in checksums.items():
+        right = hashlib.new(algorithm, data).hexdigest()
+        s.add(f"/maven2/{path}.{algorithm}", digest or right, "text/plain")
+
+
+def maven_listing(s: Server, group: str, artifact: str, versions: list[str]) -> None:
+    listed = "".join(f"<version>{v}</version>" for v in versions)
+    s.add(
+        f"/maven2/{group.replace('.', '/')}/{artifact}/maven-metadata.xml",
+        f"<metadata><groupId>{group}</groupId><artifactId>{artifact}</artifactId>"
+        f"<versioning><versions>{listed}</versions></versioning></metadata>",
+        "text/xml",
+    )
+
+
+def dep(group: str, artifact: str, version: str | None = None, more: str = "") -> str:
+    v = f"<version>{version}</version>" if version else ""
+    return (
+        f"<dependency><groupId>{group}</groupId><artifactId>{artifact}</artifactId>{v}{more}"
+        "</dependency>"
+    )
+
+
+def populate_maven_poms(s: Server) -> None:
+    ex = "org/example"
+    # demo 1.1.0 -> parent demo-parent:3 -> grandparent root:1 (properties, licenses); the
+    # parent's dependencyManagement imports demo-bom, whose version is the grandparent's property.
+    maven_file(
+        s,
+        f"{ex}/root/1/root-1.pom",
+        pom(
+            "org.example",
+            "root",
+            "1",
+            "<packaging>pom</packaging>"
+            "<properties><bom.version>5.0</bom.version><b.version>2.2</b.version></properties>"
+            "<licenses><license><name>Apache-2.0</name>"
+            "<url>https://www.apache.org/licenses/LICENSE-2.0</url></license></licenses>",
+        ),
+        {"sha512": None, "sha1": "0" * 40},  # a wrong .sha1 that must not be consulted
+    )
+    maven_file(
+        s,
+        f"{ex}/demo-parent/3/demo-parent-3.pom",
+        pom(
+            "",
+            "demo-parent",
+            "3",
+            "<packaging>pom</packaging><dependencyManagement><dependencies>"
+            + dep(
+                "org.example", "demo-bom", "${bom.version}", "<type>pom</type><scope>import</scope>"
+            )
+            + dep(
+                "org.example",
+                "lib-b",
+                "${b.version}",
+                "<scope>runtime</scope><exclusions><exclusion><groupId>org.bad</groupId>"
+                "<artifactId>bad</artifactId></exclusion></exclusions>",
+            )
+            + "</dependencies></dependencyManagement>"
+            "<dependencies>" + dep("org.slf4j", "slf4j-api", "2.0.12") + "</dependencies>",
+            parent=("org.example", "root", "1"),
+        ),
+        {"sha256": None},
+    )
+    maven_file(  # a BOM without any checksum file: used, and reported as such
+        s,
+        f"{ex}/demo-bom/5.0/demo-bom-5.0.pom",
+        pom(
+            "org.example",
+            "demo-bom",
+            "5.0",
+            "<packaging>pom</packaging><dependencyManagement><dependencies>"
+            + dep("org.example", "lib-a", "1.5")
+            + dep("org.example", "lib-b", "9.9")  # the parent's own entry wins
+            + "</dependencies></dependencyManagement>",
+        ),
+        {},
+    )
+    maven_file(
+        s,
+        f"{ex}/demo/1.1.0/demo-1.1.0.pom",
+        pom(
+            "",
+            "demo",
+            "1.1.0",
+            "<dependencies>"
+            + dep("org.example", "lib-a")
+            + dep("org.example", "lib-b")
+            + dep("junit", "junit", "4.13.2", "<scope>test</scope>")
+            + dep("jakarta.servlet", "jakarta.servlet-api", "6.0.0", "<scope>provided</scope>")
+            + dep(
+                "org.example",
+                "opt",
+                "[1.0,2.0)",
+                "<optional>true</optional><exclusions><exclusion><groupId>x</groupId>"
+                "<artifactId>y</artifactId></exclusion></exclusions>",
+            )
+            + "</dependencies>",
+            parent=("org.example", "demo-parent", "3"),
+        ),
+        {"sha1": None, "md5": None},
+    )
+    # demo 1.0.0: no parent, two licenses, only an .md5 (still checked, as Maven does).
+    maven_file(
+        s,
+        f"{ex}/demo/1.0.0/demo-1.0.0.pom",
+        pom(
+            "org.example",
+            "demo",
+            "1.0.0",
+            "<packaging>bundle</packaging><licenses>"
+            "<license><name>MIT</name></license><license><name>Apache-2.0</name></license>"
+            "</licenses><dependencies>" + dep("org.example", "lib-a", "1.0") + "</dependencies>",
+        ),
+        {"md5": None},
+    )
+    # demo 2.0.0-M1: its .sha1 does not match.
+    maven_file(
+        s,
+        f"{ex}/demo/2.0.0-M1/demo-2.0.0-M1.pom",
+        pom("org.example", "demo", "2.0.0-M1"),
+        {"sha1": "1" * 40},
+    )
+    # orphan 1.0's parent is not in the repository; orphan 2.0 has no POM at all.
+    maven_listing(s, "org.example", "orphan", ["1.0", "2.0"])
+    maven_file(
+        s,
+        f"{ex}/orphan/1.0/orphan-1.0.pom",
+        pom("", "orphan", "1.0", parent=("org.example", "gone", "7")),
+        {"sha1": None},
+    )
+    # loop 1.0 -> loop-a:1 -> loop-b:1 -> loop-a:1
+    maven_listing(s, "org.example", "loop", ["1.0"])
+    maven_file(
+        s,
+        f"{ex}/loop/1.0/loop-1.0.pom",
+        pom("", "loop", "1.0", parent=("org.example", "loop-a", "1")),
+        {"sha1": None},
+    )
+    for name, parent in (("loop-a", "loop-b"), ("loop-b", "loop-a")):
+        maven_file(
+            s,
+            f"{ex}/{name}/1/{name}-1.pom",
+            pom("org.example", name, "1", parent=("org.example", parent, "1")),
+            {"sha1": None},
+        )
+    # snap 1.0-SNAPSHOT: the version-level metadata names the timestamped POM.
+    maven_listing(s, "org.example", "snap", ["1.0-SNAPSHOT"])
+    s.add(
+        f"/maven2/{ex}/snap/1.0-SNAPSHOT/maven-metadata.xml",
+        "<metadata><groupId>org.example</groupId><artifactId>snap</artifactId>"
+        "<version>1.0-SNAPSHOT</version><versioning><snapshot>"
+        "<timestamp>20240102.030405</timestamp><buildNumber>7</buildNumber></snapshot>"
+        "</versioning></metadata>",
+        "text/xml",
+    )
+    maven_file(
+        s,
+        f"{ex}/snap/1.0-SNAPSHOT/snap-1.0-20240102.030405-7.pom",
+        pom(
+            "org.example",
+            "snap",
+            "1.0-SNAPSHOT",
+            "<dependencies>" + dep("a", "b", "1") + "</dependencies>",
+        ),
+        {"sha1": None},
     )
 
 
@@ -533,10 +737,123 @@ def test_maven(server: Server, tmp_path: Path) -> None:
     assert info.name == "org.example:demo"
     assert info.versions() == ["1.0.0", "1.1.0", "2.0.0-M1"]
     assert info.tags == {"latest": "2.0.0-M1", "release": "1.1.0"}
-    reg = registries(server)["maven"]
-    rel = metadata(make(tmp_path / "m"), "maven", "org.example:demo", "1.1.0", reg)
+    # The listing alone has no dependencies: they are in each version's POM.
+    assert release(info, "1.1.0").dependencies is None
+
+
+def maven_metadata(server: Server, tmp_path: Path, name: str, version: str) -> Release:
+    return metadata(make(tmp_path), "maven", name, version, registries(server)["maven"])
+
+
+def test_maven_metadata_effective_model(server: Server, tmp_path: Path) -> None:
+    rel = maven_metadata(server, tmp_path, "org.example:demo", "1.1.0")
     assert rel.version == "1.1.0"
+    assert rel.dependencies is not None
+    got = {d.name: d for d in rel.dependencies}
+    # Child's dependencies first, then the parent's inherited one; no BOM among them.
+    assert list(got) == [
+        "org.example:lib-a",
+        "org.example:lib-b",
+        "junit:junit",
+        "jakarta.servlet:jakarta.servlet-api",
+        "org.example:opt",
+        "org.slf4j:slf4j-api",
+    ]
+    # The version from the BOM the parent imports (its version a grandparent property).
+    assert got["org.example:lib-a"].constraint == "1.5"
+    assert got["org.example:lib-a"].extra["managed_by"] == "org.example:demo-bom:5.0"
+    # The parent's own management entry beats the BOM's: version, scope and exclusions.
+    lib_b = got["org.example:lib-b"]
+    assert (lib_b.constraint, lib_b.kind, lib_b.exclusions) == ("2.2", "runtime", ("org.bad:bad",))
+    assert (got["junit:junit"].kind, got["jakarta.servlet:jakarta.servlet-api"].kind) == (
+        "test",
+        "provided",
+    )
+    opt = got["org.example:opt"]
+    assert (opt.constraint, opt.optional, opt.exclusions) == ("[1.0,2.0)", True, ("x:y",))
+    assert got["org.slf4j:slf4j-api"].kind == "normal"
+    # The license is the grandparent's: nearest POM that lists one.
+    assert rel.license == "Apache-2.0"
+    assert rel.extra["boms"] == ["org.example:demo-bom:5.0"]
+    assert rel.extra["parent"]["artifactId"] == "demo-parent"
+
+
+def test_maven_metadata_checksums(server: Server, tmp_path: Path) -> None:
+    rel = maven_metadata(server, tmp_path, "org.example:demo", "1.1.0")
+    m2 = f"{server.base}/maven2/org/example"
+    assert rel.extra["pom_checksums"] == {
+        f"{m2}/demo/1.1.0/demo-1.1.0.pom": "sha1",
+        f"{m2}/demo-parent/3/demo-parent-3.pom": "sha256",
+        f"{m2}/root/1/root-1.pom": "sha512",
+        f"{m2}/demo-bom/5.0/demo-bom-5.0.pom": "missing",
+    }
+    # The BOM had no checksum file: used (Maven's checksumPolicy=warn), never called verified.
+    assert rel.extra["checksum"] == "missing"
+    requested = [p for p, _ in server.log]
+    # The strongest checksum present is used; the root's (wrong) .sha1 is never asked for.
+    assert "/maven2/org/example/root/1/root-1.pom.sha1" not in requested
+    pom_artifact = rel.artifacts[0]
+    assert pom_artifact.url == f"{m2}/demo/1.1.0/demo-1.1.0.pom"
+    assert set(pom_artifact.hashes) == {"sha1"}
+    assert rel.artifacts[1].filename == "demo-1.1.0.jar"
+
+
+def test_maven_metadata_md5_only_and_several_licenses(server: Server, tmp_path: Path) -> None:
+    rel = maven_metadata(server, tmp_path, "org.example:demo", "1.0.0")
+    assert deps(rel) == [("org.example:lib-a", "1.0")]
+    assert rel.license == "MIT OR Apache-2.0"
+    assert rel.extra["checksum"] == "verified"
+    assert list(rel.extra["pom_checksums"].values()) == ["md5"]
+    assert rel.extra["packaging"] == "bundle"
+    assert [a.filename for a in rel.artifacts] == ["demo-1.0.0.pom", "demo-1.0.0.jar"]
+
+
+def test_maven_metadata_wrong_sha1(server: Server, tmp_path: Path) -> None:
+    with pytest.raises(ChecksumMismatch):
+        maven_metadata(server, tmp_path, "org.example:demo", "2.0.0-M1")
+
+
+def test_maven_metadata_wrong_md5(server: Server, tmp_path: Path) -> None:
+    path = "/maven2/org/example/demo/1.0.0/demo-1.0.0.pom.md5"
+    server.routes[path] = ("text/plain", b"0" * 32)
+    with pytest.raises(ChecksumMismatch) as caught:
+        maven_metadata(server, tmp_path, "org.example:demo", "1.0.0")
+    assert caught.value.algorithm == "md5"
+
+
+def test_maven_metadata_missing_parent_is_an_error(server: Server, tmp_path: Path) -> None:
+    with pytest.raises(NonResolvablePom, match=r"parent POM org\.example:gone:7"):
+        maven_metadata(server, tmp_path, "org.example:orphan", "1.0")
+
+
+def test_maven_metadata_without_pom_is_unknown(server: Server, tmp_path: Path) -> None:
+    rel = maven_metadata(server, tmp_path, "org.example:orphan", "2.0")
     assert rel.dependencies is None
+    assert rel.extra["pom"] == "missing"
+
+
+def test_maven_metadata_parent_cycle(server: Server, tmp_path: Path) -> None:
+    with pytest.raises(ManifestError, match="parent cycle"):
+        maven_metadata(server, tmp_path, "org.example:loop", "1.0")
+
+
+def test_maven_metadata_timestamped_snapshot(server: Server, tmp_path: Path) -> None:
+    rel = maven_metadata(server, tmp_path, "org.example:snap", "1.0-SNAPSHOT")
+    assert deps(rel) == [("a:b", "1")]
+    assert rel.extra["pom_url"].endswith("/snap/1.0-SNAPSHOT/snap-1.0-20240102.030405-7.pom")
+    assert rel.artifacts[1].filename == "snap-1.0-20240102.030405-7.jar"
+
+
+def test_maven_metadata_cached_second_time(server: Server, tmp_path: Path) -> None:
+    first = maven_metadata(server, tmp_path, "org.example:demo", "1.1.0")
+    sent = len(server.log)
+    client = make(tmp_path)
+    second = metadata(client, "maven", "org.example:demo", "1.1.0", registries(server)["maven"])
+    assert second == first
+    # Only the checksum files the repository lacks (404s are not cached) are asked again.
+    again = [p for p, _ in server.log[sent:]]
+    assert again
+    assert all(p.rsplit(".", 1)[-1] in {"sha512", "sha256", "sha1", "md5"} for p in again)
 
 
 def test_maven_name_must_be_group_artifact(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from tuskops.errors import PackageError
+from tuskops.packages import maven_pom
 from tuskops.packages.http import RegistryClient, RegistryNotFound, Response, redact_url
 from tuskops.packages.protocols import (
     crates_index,
@@ -225,7 +226,14 @@ async def fetch_metadata(
     with a metadata hash first, then wheels), downloaded and verified against that hash (one
     offered without a hash is fetched as is, like the project page), gives the dependencies,
     ``Requires-Python`` (``extra["requires_python"]``) and license; without one, dependencies
-    stay None (unknown). Maven: the listing's release (reading POMs is out of scope). The other
+    stay None (unknown). Maven: the version's POM, its parents and imported BOMs, fetched from
+    the repository and each verified against its strongest checksum file, built into the
+    effective model (:mod:`tuskops.packages.maven_pom`): every dependency with its scope as
+    ``kind`` (``"normal"`` for compile; test, provided, runtime and system kept), optional and
+    exclusions kept; the license from the nearest POM listing one (several joined with
+    ``" OR "``); ``extra["checksum"]`` is ``"missing"`` when a POM had no checksum file. A
+    version without a POM keeps dependencies None (``extra["pom"] = "missing"``); a missing
+    parent or BOM raises :class:`~tuskops.packages.maven_pom.NonResolvablePom`. The other
     protocols' listings already carry dependencies: the release from :func:`fetch_package`.
     """
     key = _ecosystem(ecosystem)
@@ -234,6 +242,9 @@ async def fetch_metadata(
     release = info.release(version)
     if release is None:
         raise VersionNotFound(key, name, version, _origin(base))
+    if key == "maven":
+        group_id, _, artifact_id = name.partition(":")
+        return await maven_pom.release_from_pom(client, base, group_id, artifact_id, release)
     if key != "pypi":
         return release
     files = sorted(
