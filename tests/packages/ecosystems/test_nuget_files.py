@@ -12,8 +12,12 @@ import pytest
 
 from tuskops.errors import ManifestError
 from tuskops.packages import manifests
-from tuskops.packages.ecosystems.nuget_files import read_csproj, read_packages_lock
-from tuskops.packages.manifests import Dependency, Lockfile, Manifest
+from tuskops.packages.ecosystems.nuget_files import (
+    read_csproj,
+    read_packages_lock,
+    write_packages_lock,
+)
+from tuskops.packages.manifests import Dependency, LockedPackage, Lockfile, Manifest
 
 CSPROJ = """\
 <Project Sdk="Microsoft.NET.Sdk">
@@ -486,3 +490,262 @@ def test_lock_json_syntax_error_has_line_and_column(tmp_path: Path) -> None:
     )
     assert err.message.startswith("invalid JSON: ")
     assert err.location == "3:20"
+
+
+# --- writing packages.lock.json -------------------------------------------------------------------
+
+H_DI, H_BCL, H_SERILOG = content_hash("di"), content_hash("bcl"), content_hash("serilog")
+
+#: As NuGet writes it (PackagesLockFileFormat: Newtonsoft indented JSON, no BOM, no final
+#: newline): two frameworks, a Project reference, transitive ranges in the legacy short form.
+NUGET_WRITTEN = f"""{{
+  "version": 1,
+  "dependencies": {{
+    "net6.0": {{
+      "Newtonsoft.Json": {{
+        "type": "Direct",
+        "requested": "[13.0.3, )",
+        "resolved": "13.0.3",
+        "contentHash": "{H1}"
+      }},
+      "Serilog": {{
+        "type": "Direct",
+        "requested": "[3.1.1, )",
+        "resolved": "3.1.1",
+        "contentHash": "{H_SERILOG}"
+      }},
+      "Microsoft.Bcl.AsyncInterfaces": {{
+        "type": "Transitive",
+        "resolved": "8.0.0",
+        "contentHash": "{H_BCL}"
+      }},
+      "Microsoft.Extensions.DependencyInjection.Abstractions": {{
+        "type": "Transitive",
+        "resolved": "8.0.0",
+        "contentHash": "{H_DI}",
+        "dependencies": {{
+          "Microsoft.Bcl.AsyncInterfaces": "8.0.0",
+          "System.Threading.Tasks.Extensions": "4.5.4"
+        }}
+      }},
+      "contoso.core": {{
+        "type": "Project",
+        "dependencies": {{
+          "Microsoft.Extensions.DependencyInjection.Abstractions": "[8.0.0, )",
+          "Newtonsoft.Json": "[13.0.3, )"
+        }}
+      }}
+    }},
+    "net8.0": {{
+      "Newtonsoft.Json": {{
+        "type": "Direct",
+        "requested": "[13.0.3, )",
+        "resolved": "13.0.3",
+        "contentHash": "{H1}"
+      }},
+      "Serilog": {{
+        "type": "Direct",
+        "requested": "[3.1.1, )",
+        "resolved": "3.1.1",
+        "contentHash": "{H_SERILOG}"
+      }},
+      "Microsoft.Extensions.DependencyInjection.Abstractions": {{
+        "type": "Transitive",
+        "resolved": "8.0.0",
+        "contentHash": "{H_DI}"
+      }},
+      "contoso.core": {{
+        "type": "Project",
+        "dependencies": {{
+          "Microsoft.Extensions.DependencyInjection.Abstractions": "[8.0.0, )",
+          "Newtonsoft.Json": "[13.0.3, )"
+        }}
+      }}
+    }}
+  }}
+}}"""
+
+
+def write_bytes(tmp_path: Path, data: bytes) -> Path:
+    path = tmp_path / "packages.lock.json"
+    path.write_bytes(data)
+    return path
+
+
+def test_packages_lock_round_trip(tmp_path: Path) -> None:
+    path = write_bytes(tmp_path, NUGET_WRITTEN.encode())
+    lock = read_packages_lock(path)
+    assert write_packages_lock(lock) == NUGET_WRITTEN
+    assert manifests.render(lock, "packages.lock.json") == NUGET_WRITTEN
+    out = tmp_path / "out" / "packages.lock.json"
+    out.parent.mkdir()
+    manifests.write(lock, out)
+    assert out.read_bytes() == NUGET_WRITTEN.encode()
+
+
+def test_packages_lock_round_trip_keeps_windows_layout(tmp_path: Path) -> None:
+    # Written on Windows (CRLF), then touched by an editor that added a BOM and a newline.
+    data = b"\xef\xbb\xbf" + (NUGET_WRITTEN + "\n").replace("\n", "\r\n").encode()
+    lock = read_packages_lock(write_bytes(tmp_path, data))
+    assert (lock.extra["newline"], lock.extra["bom"], lock.extra["final_newline"]) == (
+        "\r\n",
+        True,
+        True,
+    )
+    (tmp_path / "packages.lock.json").unlink()
+    manifests.write(lock, tmp_path / "packages.lock.json")
+    assert (tmp_path / "packages.lock.json").read_bytes() == data
+
+
+def test_packages_lock_v2_round_trip(tmp_path: Path) -> None:
+    text = f"""{{
+  "version": 2,
+  "dependencies": {{
+    "net8.0/linux-x64": {{
+      "Serilog": {{
+        "type": "Direct",
+        "requested": "[3.1.1, )",
+        "resolved": "3.1.1",
+        "contentHash": "{H_SERILOG}"
+      }},
+      "System.Memory": {{
+        "type": "CentralTransitive",
+        "requested": "[4.5.5, )",
+        "resolved": "4.5.5",
+        "contentHash": "{H2}"
+      }}
+    }},
+    "net8.0": {{}}
+  }}
+}}"""
+    lock = read_packages_lock(write_bytes(tmp_path, text.encode()))
+    assert write_packages_lock(lock) == text
+
+
+def built_lock() -> Lockfile:
+    return Lockfile(
+        ecosystem="nuget",
+        path="packages.lock.json",
+        format="packages.lock.json v1",
+        packages=(
+            LockedPackage(
+                "Serilog",
+                "3.1.1",
+                hashes=(f"sha512-{H_SERILOG}",),
+                extra={"target_framework": "net8.0", "type": "Direct", "requested": "[3.1.1, )"},
+            ),
+            LockedPackage(
+                "System.Runtime",
+                "4.3.0",
+                hashes=(f"sha512-{H3}",),
+                dependencies=("runtime.native.System 4.3.0", "Microsoft.NETCore.Targets 1.1.0"),
+                extra={"target_framework": "net8.0", "type": "Transitive"},
+            ),
+            LockedPackage(
+                "contoso.core",
+                "",
+                source="project",
+                dependencies=("Serilog [3.1.1, )",),
+                extra={"target_framework": "net8.0", "type": "Project"},
+            ),
+        ),
+        extra={"targets": ("net8.0",)},
+    )
+
+
+BUILT_TEXT = f"""{{
+  "version": 1,
+  "dependencies": {{
+    "net8.0": {{
+      "Serilog": {{
+        "type": "Direct",
+        "requested": "[3.1.1, )",
+        "resolved": "3.1.1",
+        "contentHash": "{H_SERILOG}"
+      }},
+      "System.Runtime": {{
+        "type": "Transitive",
+        "resolved": "4.3.0",
+        "contentHash": "{H3}",
+        "dependencies": {{
+          "Microsoft.NETCore.Targets": "1.1.0",
+          "runtime.native.System": "4.3.0"
+        }}
+      }},
+      "contoso.core": {{
+        "type": "Project",
+        "dependencies": {{
+          "Serilog": "[3.1.1, )"
+        }}
+      }}
+    }}
+  }}
+}}"""
+
+
+def test_write_built_model_and_read_it_back(tmp_path: Path) -> None:
+    lock = built_lock()
+    text = write_packages_lock(lock)
+    # Dependency ids are sorted ordinally: upper case before lower case.
+    assert text == BUILT_TEXT
+    back = read_packages_lock(write_bytes(tmp_path, text.encode()))
+    assert back.format == lock.format
+    assert back.extra == lock.extra
+    assert [p.name for p in back.packages] == [p.name for p in lock.packages]
+    by_name = {p.name: p for p in lock.packages}
+    for package in back.packages:
+        expected = by_name[package.name]
+        # Dependencies come back in the file's (sorted) order.
+        assert sorted(package.dependencies) == sorted(expected.dependencies)
+        assert (package.version, package.source, package.hashes, package.extra) == (
+            expected.version,
+            expected.source,
+            expected.hashes,
+            expected.extra,
+        )
+
+
+def test_write_orders_packages_by_type_and_infers_types() -> None:
+    lock = Lockfile(
+        ecosystem="nuget",
+        path="packages.lock.json",
+        format="packages.lock.json v1",
+        packages=(
+            LockedPackage("app.lib", "", source="project"),
+            LockedPackage(
+                "Zeta", "1.0.0", extra={"type": "CentralTransitive", "requested": "1.0.0"}
+            ),
+            LockedPackage("B.Transitive", "2.0.0"),
+            LockedPackage("A.Direct", "1.0.0", extra={"requested": "[1.0.0, )"}),
+        ),
+        extra={"targets": ("net8.0",)},
+    )
+    data = json.loads(write_packages_lock(lock))
+    # CentralTransitive needs version 2; NuGet sorts by type and keeps the order within a type.
+    assert data["version"] == 2
+    entries = data["dependencies"]["net8.0"]
+    assert list(entries) == ["A.Direct", "B.Transitive", "app.lib", "Zeta"]
+    assert [e["type"] for e in entries.values()] == [
+        "Direct",
+        "Transitive",
+        "Project",
+        "CentralTransitive",
+    ]
+    assert entries["app.lib"] == {"type": "Project"}
+
+
+def test_write_refuses_what_nuget_cannot_read() -> None:
+    missing = Lockfile("nuget", "p", "packages.lock.json v1", (LockedPackage("A", ""),))
+    with pytest.raises(ValueError, match="target_framework"):
+        write_packages_lock(missing)
+    unresolved = Lockfile(
+        "nuget",
+        "p",
+        "packages.lock.json v1",
+        (LockedPackage("A", "", extra={"target_framework": "net8.0"}),),
+    )
+    with pytest.raises(ValueError, match="needs a resolved version"):
+        write_packages_lock(unresolved)
+    v3 = Lockfile("nuget", "p", "packages.lock.json v3", (), {"targets": ("net8.0",)})
+    with pytest.raises(ValueError, match="version 3"):
+        write_packages_lock(v3)

@@ -38,6 +38,22 @@ Errors in the XML, and problems with an element, are reported at ``line:col``.
 ``extra`` ``target_framework``, ``runtime`` (RID targets), ``type`` (``Direct``,
 ``Transitive``, ``Project``, ``CentralTransitive``) and ``requested``. ``contentHash`` (base64
 SHA-512) becomes the hash ``"sha512-<base64>"``; dependencies are ``"name range"`` entries.
+The lockfile's ``extra["targets"]`` lists the targets in file order (also empty ones); the
+file's layout, when it differs from NuGet's, is noted so that writing it back gives the same
+bytes: ``extra["newline"] = "\r\n"`` (written on Windows), ``extra["bom"] = True`` and
+``extra["final_newline"] = True`` (NuGet writes neither; an editor may add them).
+
+:func:`write_packages_lock` writes the file as ``PackagesLockFileFormat`` does: Newtonsoft's
+indented JSON (2 spaces, ``"key": value``), UTF-8 without a BOM, no newline at the end;
+``version``, then ``dependencies`` holding one object per target; each package has ``type``,
+``requested``, ``resolved``, ``contentHash`` and ``dependencies`` (sorted ordinally by id), each
+only when set. Packages are ordered by type (Direct, Transitive, Project, CentralTransitive)
+as NuGet's lockfile builder orders them; within a type the model's order is kept (NuGet keeps
+its resolver's order there), so a resolver should list packages by name. A package without
+``extra["type"]`` is ``Project`` when its source is ``"project"``, ``Direct`` when it has
+``extra["requested"]``, else ``Transitive``; one without ``target_framework`` goes to the
+first target of ``extra["targets"]``. The version is taken from ``format`` (default 1; 2 when
+a ``CentralTransitive`` package is present). Version 3 (targets at the root) is not written.
 """
 
 from __future__ import annotations
@@ -56,7 +72,7 @@ from tuskops.packages.manifests import Dependency, LockedPackage, Lockfile, Mani
 from tuskops.packages.xmldoc import Element
 from tuskops.packages.xmldoc import parse as parse_xml
 
-__all__ = ["read_csproj", "read_packages_lock"]
+__all__ = ["read_csproj", "read_packages_lock", "write_packages_lock"]
 
 ECOSYSTEM = "nuget"
 PACKAGES_PROPS = "Directory.Packages.props"
@@ -394,7 +410,8 @@ def read_packages_lock(path: Path) -> Lockfile:
     """Read a NuGet ``packages.lock.json`` (versions 1 and 2)."""
     file = str(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        raw = path.read_bytes()
+        text = raw.decode("utf-8-sig")
     except OSError as exc:
         raise ManifestError(file, f"cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
@@ -482,12 +499,20 @@ def read_packages_lock(path: Path) -> Lockfile:
                     extra=extra,
                 )
             )
+    lock_extra: dict[str, Any] = {"targets": tuple(targets)}
+    # Layout details NuGet itself does not produce, kept so that the file writes back as is.
+    if "\r\n" in text:
+        lock_extra["newline"] = "\r\n"
+    if raw.startswith(b"\xef\xbb\xbf"):
+        lock_extra["bom"] = True
+    if text.endswith("\n"):
+        lock_extra["final_newline"] = True
     return Lockfile(
         ecosystem=ECOSYSTEM,
         path=file,
         format=f"packages.lock.json v{version}",
         packages=tuple(packages),
-        extra={"targets": tuple(targets)},
+        extra=lock_extra,
     )
 
 
@@ -496,3 +521,92 @@ def _is_sha512_base64(text: str) -> bool:
         return len(base64.b64decode(text, validate=True)) == 64
     except (binascii.Error, ValueError):
         return False
+
+
+def _lock_type(package: LockedPackage) -> str:
+    kind = package.extra.get("type")
+    if isinstance(kind, str):
+        return kind
+    if package.source == "project":
+        return "Project"
+    return "Direct" if package.extra.get("requested") else "Transitive"
+
+
+def _lock_version(lock: Lockfile, types: set[str]) -> int:
+    m = re.search(r"\bv(\d+)\Z", lock.format)
+    version = int(m.group(1)) if m else 1
+    if "CentralTransitive" in types:
+        # Only version 2 knows CentralTransitive (NuGet writes 2 when central pinning is on).
+        version = max(version, 2)
+    if version not in (1, 2):
+        raise ValueError(f"packages.lock.json version {version} is not written (only 1 and 2)")
+    return version
+
+
+def write_packages_lock(lock: Lockfile) -> str:
+    """``lock`` as NuGet writes ``packages.lock.json``; see the module docstring."""
+    declared = [str(t) for t in lock.extra.get("targets", ())]
+    targets: dict[str, list[LockedPackage]] = {t: [] for t in declared}
+    types: set[str] = set()
+    for package in lock.packages:
+        framework = package.extra.get("target_framework")
+        if framework is None:
+            if not declared:
+                raise ValueError(
+                    f"{package.name}: no extra['target_framework'] and no lock.extra['targets']"
+                )
+            target = declared[0]
+        else:
+            runtime = package.extra.get("runtime")
+            target = f"{framework}/{runtime}" if runtime else str(framework)
+        kind = _lock_type(package)
+        if kind not in _LOCK_TYPES:
+            raise ValueError(f"{package.name}: unknown lock type {kind!r}")
+        types.add(kind)
+        targets.setdefault(target, []).append(package)
+
+    out: dict[str, Any] = {"version": _lock_version(lock, types)}
+    dependencies: dict[str, Any] = {}
+    for target, packages in targets.items():
+        entries: dict[str, Any] = {}
+        # NuGet orders a target's packages by type only (a stable sort).
+        for package in sorted(packages, key=lambda p: _LOCK_TYPES.index(_lock_type(p))):
+            entries[package.name] = _lock_entry(package)
+        dependencies[target] = entries
+    out["dependencies"] = dependencies
+
+    text = json.dumps(out, indent=2, ensure_ascii=False)
+    if lock.extra.get("final_newline"):
+        text += "\n"
+    newline = lock.extra.get("newline")
+    if newline == "\r\n":
+        text = text.replace("\n", "\r\n")
+    if lock.extra.get("bom"):
+        text = "\ufeff" + text
+    return text
+
+
+def _lock_entry(package: LockedPackage) -> dict[str, Any]:
+    kind = _lock_type(package)
+    entry: dict[str, Any] = {"type": kind}
+    requested = package.extra.get("requested")
+    if requested:
+        entry["requested"] = requested
+    if package.version:
+        entry["resolved"] = package.version
+    elif kind != "Project":
+        raise ValueError(f"{package.name}: a {kind} package needs a resolved version")
+    content_hash = next(
+        (h.removeprefix("sha512-") for h in package.hashes if h.startswith("sha512-")), None
+    )
+    if content_hash is not None:
+        entry["contentHash"] = content_hash
+    deps: dict[str, str] = {}
+    for item in package.dependencies:
+        name, _, version_range = item.partition(" ")
+        deps[name] = version_range
+    if deps:
+        # PackagesLockFileFormat sorts dependency ids with StringComparer.Ordinal (UTF-16
+        # code units; the same as code points for the ASCII ids NuGet allows).
+        entry["dependencies"] = dict(sorted(deps.items()))
+    return entry
