@@ -822,7 +822,9 @@ def test_maven_metadata_wrong_md5(server: Server, tmp_path: Path) -> None:
 
 
 def test_maven_metadata_missing_parent_is_an_error(server: Server, tmp_path: Path) -> None:
-    with pytest.raises(NonResolvablePom, match=r"parent POM org\.example:gone:7"):
+    with pytest.raises(
+        NonResolvablePom, match=r"parent POM org\.example:gone:7: not in the repository"
+    ):
         maven_metadata(server, tmp_path, "org.example:orphan", "1.0")
 
 

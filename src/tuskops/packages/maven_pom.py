@@ -164,14 +164,21 @@ async def _fetch_all(
 
 
 def _not_resolvable(
-    name: str, version: str, manifest: Manifest, registry: str
+    name: str,
+    version: str,
+    manifest: Manifest,
+    registry: str,
+    poms: Mapping[Coordinates, FetchedPom | None],
 ) -> NonResolvablePom | None:
     problems: list[str] = []
     for what, key in (("parent", "unresolved_parents"), ("import", "unresolved_imports")):
         for entry in manifest.extra.get(key, ()):
-            coords = f"{entry['groupId']}:{entry['artifactId']}:{entry['version']}"
+            g, a, v = entry["groupId"], entry["artifactId"], entry["version"]
             via = f" (of {entry['child']})" if "child" in entry else ""
-            problems.append(f"{what} POM {coords}{via}: {entry['reason']}")
+            reason = entry["reason"]
+            if (g, a, v) in poms and poms[g, a, v] is None:
+                reason = "not in the repository"
+            problems.append(f"{what} POM {g}:{a}:{v}{via}: {reason}")
     if not problems:
         return None
     return NonResolvablePom(
@@ -209,7 +216,7 @@ async def fetch_pom_model(
         poms.update(zip(wanted, await _fetch_all(client, registry, wanted), strict=True))
 
     manifest = maven_files.read_pom_bytes(root.data, root.url, lookup)
-    error = _not_resolvable(f"{group}:{artifact}", version, manifest, registry)
+    error = _not_resolvable(f"{group}:{artifact}", version, manifest, registry, poms)
     if error is not None:
         raise error
     if manifest.name != f"{group}:{artifact}" or manifest.version != version:

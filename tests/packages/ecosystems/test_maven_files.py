@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 
 from tuskops.errors import ManifestError
-from tuskops.packages.ecosystems.maven_files import PomResolver, read_pom
+from tuskops.packages.ecosystems.maven_files import (
+    MAX_IMPORT_DEPTH,
+    MAX_PARENT_DEPTH,
+    PomResolver,
+    PomSource,
+    PomSourceResolver,
+    missing_poms,
+    read_pom,
+    read_pom_bytes,
+)
 from tuskops.packages.manifests import Dependency, Manifest, read
 
 NS = (
@@ -489,3 +498,156 @@ def test_maven4_namespace_is_accepted(tmp_path: Path) -> None:
         "<groupId>g</groupId><artifactId>a</artifactId><version>1</version></project>",
     )
     assert read_pom(pom).name == "g:a"
+
+
+# --- POM content without files (a repository's POMs) ----------------------------------------
+
+
+def simple_pom(artifact: str, body: str = "", parent: str | None = None) -> bytes:
+    head = (
+        f"<parent><groupId>g</groupId><artifactId>{parent}</artifactId><version>1</version>"
+        "</parent>"
+        if parent
+        else "<groupId>g</groupId>"
+    )
+    return (
+        f"<project>{head}<artifactId>{artifact}</artifactId><version>1</version>{body}</project>"
+    ).encode()
+
+
+def bytes_resolver(poms: dict[str, bytes]) -> PomSourceResolver:
+    def resolve(group: str, artifact: str, version: str) -> PomSource | None:
+        data = poms.get(f"{group}:{artifact}:{version}")
+        return None if data is None else PomSource(f"repo/{artifact}-{version}.pom", data)
+
+    return resolve
+
+
+LICENSED = "<licenses><license><name>EPL-2.0</name><url>${u}</url></license></licenses>"
+
+
+def test_read_pom_bytes_with_parent_bom_and_inherited_license(tmp_path: Path) -> None:
+    bom = simple_pom(
+        "bom",
+        "<dependencyManagement><dependencies><dependency><groupId>d</groupId>"
+        "<artifactId>lib</artifactId><version>${lib.version}</version><scope>runtime</scope>"
+        "</dependency></dependencies></dependencyManagement>"
+        "<properties><lib.version>3.1</lib.version></properties>",
+    )
+    parent = simple_pom(
+        "parent",
+        f"<properties><u>https://epl</u><bom>1</bom></properties>{LICENSED}"
+        "<dependencyManagement><dependencies><dependency><groupId>g</groupId>"
+        "<artifactId>bom</artifactId><version>${bom}</version><type>pom</type>"
+        "<scope>import</scope></dependency></dependencies></dependencyManagement>",
+    )
+    child = simple_pom(
+        "child",
+        "<dependencies><dependency><groupId>d</groupId><artifactId>lib</artifactId>"
+        "</dependency></dependencies>",
+        parent="parent",
+    )
+    # A ../pom.xml next to where the process runs is not looked at: content has no location.
+    write(tmp_path / "pom.xml", "<project>broken")
+    m = read_pom_bytes(
+        child, "https://repo/child-1.pom", bytes_resolver({"g:parent:1": parent, "g:bom:1": bom})
+    )
+    assert (m.path, m.name, m.version) == ("https://repo/child-1.pom", "g:child", "1")
+    lib = by_name(m)["d:lib"]
+    assert (lib.constraint, lib.kind, lib.extra["managed_by"]) == ("3.1", "runtime", "g:bom:1")
+    assert m.extra["licenses"] == [{"name": "EPL-2.0", "url": "https://epl"}]
+    assert "unresolved_parents" not in m.extra
+
+
+def test_child_licenses_replace_the_parents(tmp_path: Path) -> None:
+    parent = simple_pom("parent", f"<properties><u>x</u></properties>{LICENSED}")
+    child = simple_pom(
+        "child", "<licenses><license><name>MIT</name></license></licenses>", parent="parent"
+    )
+    m = read_pom_bytes(child, "child.pom", bytes_resolver({"g:parent:1": parent}))
+    assert m.extra["licenses"] == [{"name": "MIT"}]
+    # Files read the same way.
+    assert read_pom(write(tmp_path / "p.pom", child.decode())).extra["licenses"] == [
+        {"name": "MIT"}
+    ]
+
+
+def test_missing_poms_names_what_to_fetch_round_by_round() -> None:
+    parent = simple_pom(
+        "parent",
+        "<properties><bom.version>2</bom.version></properties>"
+        "<dependencyManagement><dependencies><dependency><groupId>g</groupId>"
+        "<artifactId>bom</artifactId><version>${bom.version}</version><type>pom</type>"
+        "<scope>import</scope></dependency></dependencies></dependencyManagement>",
+        parent="root",
+    )
+    child = simple_pom("child", parent="parent")
+    have: dict[str, bytes] = {}
+    # Round 1: only the parent is known to be needed.
+    assert missing_poms(child, "child.pom", bytes_resolver(have)) == (("g", "parent", "1"),)
+    have["g:parent:1"] = parent
+    # Round 2: the grandparent and the BOM, whose version the parent now supplies.
+    assert missing_poms(child, "child.pom", bytes_resolver(have)) == (
+        ("g", "root", "1"),
+        ("g", "bom", "2"),
+    )
+    have["g:root:1"] = simple_pom("root")
+    have["g:bom:2"] = simple_pom("bom")
+    assert missing_poms(child, "child.pom", bytes_resolver(have)) == ()
+
+
+def test_missing_poms_skips_coordinates_not_yet_interpolated() -> None:
+    child = simple_pom(
+        "child",
+        "<dependencyManagement><dependencies><dependency><groupId>g</groupId>"
+        "<artifactId>bom</artifactId><version>${from.parent}</version><type>pom</type>"
+        "<scope>import</scope></dependency></dependencies></dependencyManagement>",
+        parent="parent",
+    )
+    assert missing_poms(child, "child.pom", bytes_resolver({})) == (("g", "parent", "1"),)
+
+
+def test_bom_with_unresolved_parent_is_reported() -> None:
+    child = simple_pom(
+        "child",
+        "<dependencyManagement><dependencies><dependency><groupId>g</groupId>"
+        "<artifactId>bom</artifactId><version>1</version><type>pom</type>"
+        "<scope>import</scope></dependency></dependencies></dependencyManagement>",
+    )
+    bom = simple_pom("bom", parent="bom-parent")
+    m = read_pom_bytes(child, "child.pom", bytes_resolver({"g:bom:1": bom}))
+    [parent] = m.extra["unresolved_parents"]
+    assert (parent["artifactId"], parent["child"]) == ("bom-parent", "g:bom:1")
+    assert parent["reason"] == "not found by the resolver"
+
+
+def test_parent_cycle_between_repository_poms() -> None:
+    poms = {"g:a:1": simple_pom("a", parent="b"), "g:b:1": simple_pom("b", parent="a")}
+    with pytest.raises(ManifestError, match="parent cycle"):
+        read_pom_bytes(simple_pom("c", parent="a"), "c.pom", bytes_resolver(poms))
+
+
+def test_parent_chain_depth_is_limited() -> None:
+    # An endless chain of distinct parents (a broken or hostile repository) stops with an error.
+    def resolve(group: str, artifact: str, version: str) -> PomSource:
+        n = int(artifact[1:])
+        return PomSource(f"{artifact}.pom", simple_pom(artifact, parent=f"p{n + 1}"))
+
+    with pytest.raises(ManifestError, match=f"more than {MAX_PARENT_DEPTH} parent POMs"):
+        read_pom_bytes(simple_pom("c", parent="p0"), "c.pom", resolve)
+
+
+def test_import_depth_is_limited() -> None:
+    def importing(artifact: str, next_bom: str) -> bytes:
+        return simple_pom(
+            artifact,
+            "<dependencyManagement><dependencies><dependency><groupId>g</groupId>"
+            f"<artifactId>{next_bom}</artifactId><version>1</version><type>pom</type>"
+            "<scope>import</scope></dependency></dependencies></dependencyManagement>",
+        )
+
+    def resolve(group: str, artifact: str, version: str) -> PomSource:
+        return PomSource(f"{artifact}.pom", importing(artifact, f"b{int(artifact[1:]) + 1}"))
+
+    with pytest.raises(ManifestError, match=f"nested more than {MAX_IMPORT_DEPTH} deep"):
+        read_pom_bytes(importing("c", "b0"), "c.pom", resolve)
