@@ -703,3 +703,37 @@ def test_file_url_works_offline_and_is_not_cached(tmp_path: Path) -> None:
 def test_missing_file_url_is_not_found(tmp_path: Path) -> None:
     with pytest.raises(RegistryNotFound):
         fetch(make(tmp_path), (tmp_path / "nope").as_uri())
+
+
+def test_prefer_offline_serves_stale_entries_without_a_request(
+    server: Server, tmp_path: Path
+) -> None:
+    url = server.add("/page", Reply(200, {}, b"v1"))  # no lifetime: stale at once
+    fetch(make(tmp_path), url)
+    client = make(tmp_path, prefer_offline=True)
+    [resp] = fetch(client, url)
+    assert (resp.content, resp.from_cache, client.stats.requests) == (b"v1", True, 0)
+    # Not stored: the network is asked.
+    other = server.add("/other", Reply(200, {}, b"o"))
+    [resp] = fetch(client, other)
+    assert (resp.content, client.stats.requests) == (b"o", 1)
+
+
+def test_get_range_is_sent_uncached(server: Server, tmp_path: Path) -> None:
+    url = server.add("/blob", Reply(206, {"Content-Range": "bytes 2-3/10"}, b"cd"))
+    client = make(tmp_path)
+
+    async def go() -> tuple[int, bytes]:
+        async with client:
+            resp = await client.get_range(url, 2, 3)
+            return resp.status, resp.content
+
+    assert asyncio.run(go()) == (206, b"cd")
+    assert server.requests("/blob")[0]["range"] == "bytes=2-3"
+    assert not any(p.is_file() for p in (tmp_path / "cache").rglob("*"))
+
+
+def test_get_range_offline_is_a_cache_miss(tmp_path: Path) -> None:
+    client = make(tmp_path, offline=True)
+    with pytest.raises(OfflineCacheMiss):
+        asyncio.run(client.get_range("https://example.invalid/x.whl", -100))

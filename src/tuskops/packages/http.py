@@ -27,6 +27,9 @@ backoff and jitter, up to ``max_attempts`` attempts. ``404``/``410`` raise
 :class:`RegistryNotFound` at once, ``401``/``403`` raise :class:`RegistryAuthError` naming
 the host.
 
+``prefer_offline=True`` (npm's ``--prefer-offline``) serves any stored entry, stale or not,
+and goes to the network only for what is not stored.
+
 Local indexes: a ``file://`` URL is read from disk (a directory as its ``index.html``, as pip
 reads a local PEP 503 index), never cached and available offline.
 
@@ -437,6 +440,7 @@ class RegistryClient:
         cache_dir: str | os.PathLike[str] | None = None,
         use_cache: bool = True,
         offline: bool = False,
+        prefer_offline: bool = False,
         auth: AuthHook | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
@@ -460,6 +464,7 @@ class RegistryClient:
             else None
         )
         self.offline = offline
+        self.prefer_offline = prefer_offline
         self.auth = auth
         self.max_concurrency = max_concurrency
         self.max_attempts = max_attempts
@@ -521,7 +526,7 @@ class RegistryClient:
                 raise OfflineCacheMiss(url)
             self.stats.cache_hits += 1
             return self._from_entry(entry)
-        if entry is not None and entry.is_fresh(self._clock()):
+        if entry is not None and (self.prefer_offline or entry.is_fresh(self._clock())):
             self.stats.cache_hits += 1
             return self._from_entry(entry)
 
@@ -592,6 +597,42 @@ class RegistryClient:
                 self.evict(url, accept=accept)
                 raise
         return resp
+
+    async def get_range(self, url: str, start: int, end: int | None = None) -> Response:
+        """GET bytes ``start..end`` (inclusive; ``start < 0`` means the last ``-start`` bytes)
+        of ``url``, uncached. The answer is ``206`` with that part, or ``200`` with the whole
+        file when the server ignores ``Range`` (callers must handle both)."""
+        if self.offline:
+            raise OfflineCacheMiss(url)
+        spec = f"bytes={start}" if start < 0 else f"bytes={start}-{'' if end is None else end}"
+        headers = {"Range": spec}
+        if self.auth is not None:
+            headers.update(self.auth(url) or {})
+        resp = await self._send(url, headers)
+        if resp.status_code == 416:
+            message = f"GET {redact_url(url)}: range {spec} not satisfiable"
+            raise RegistryHTTPError(416, url, message)
+        self._raise_for_status(resp, url)
+        resp_headers = {k.lower(): v for k, v in resp.headers.items()}
+        return Response(str(resp.url), resp.status_code, resp_headers, resp.content, False)
+
+    def recall(self, key: str) -> bytes | None:
+        """Content stored by :meth:`remember` under ``key`` (offline too), or None."""
+        if self.cache is None:
+            return None
+        entry = self.cache.load(HTTPCache.key("MEMO", key, None))
+        if entry is None:
+            return None
+        self.stats.cache_hits += 1
+        return entry.content
+
+    def remember(self, key: str, content: bytes) -> None:
+        """Keep ``content`` under a *content-addressed* ``key`` (e.g. a wheel's sha256 plus
+        what was read from it): what such a key names never changes, so it needs no
+        freshness and costs no request when recalled."""
+        if self.cache is not None:
+            entry = CacheEntry(key, 200, {}, content, self._clock())
+            self.cache.store(HTTPCache.key("MEMO", key, None), entry)
 
     def evict(self, url: str, *, accept: str | None = None) -> None:
         """Remove the cached response for ``url`` (and ``accept``), if any."""
