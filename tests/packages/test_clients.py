@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tuskops.errors import ManifestError, PackageError
+from tuskops.packages import maven_pom
 from tuskops.packages.clients import (
     PackageNotFound,
     UnsupportedRegistry,
@@ -1000,3 +1001,29 @@ def test_private_registry_errors_never_show_the_token(server: Server, tmp_path: 
         fetch(make(tmp_path / "b"), "npm", "left-pad", registry)
     assert TOKEN not in str(auth_error.value)
     assert TOKEN not in repr(auth_error.value)
+
+
+def test_maven_metadata_pom_count_is_limited(
+    server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(maven_pom, "MAX_POMS", 2)  # demo 1.1.0 needs 3: parent, root, BOM
+    with pytest.raises(NonResolvablePom, match="more than 2 parent and BOM POMs"):
+        maven_metadata(server, tmp_path, "org.example:demo", "1.1.0")
+
+
+def test_maven_metadata_pom_must_be_the_version_asked_for(server: Server, tmp_path: Path) -> None:
+    maven_file(
+        server,
+        "org/example/orphan/2.0/orphan-2.0.pom",
+        pom("org.example", "orphan", "2.1"),
+        {"sha1": None},
+    )
+    with pytest.raises(PackageError, match=r"the POM is org\.example:orphan:2\.1, not"):
+        maven_metadata(server, tmp_path, "org.example:orphan", "2.0")
+
+
+def test_maven_metadata_password_not_in_release(server: Server, tmp_path: Path) -> None:
+    registry = f"http://user:{TOKEN}@{server.base.removeprefix('http://')}/maven2/"
+    rel = metadata(make(tmp_path), "maven", "org.example:demo", "1.0.0", registry)
+    assert rel.license == "MIT OR Apache-2.0"
+    assert TOKEN not in json.dumps(dict(rel.extra))

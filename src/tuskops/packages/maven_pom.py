@@ -73,6 +73,7 @@ class NonResolvablePom(PackageError):
 class FetchedPom:
     """A POM as downloaded, and how it was checked."""
 
+    #: Where it came from, with any password redacted.
     url: str
     data: bytes
     #: The checksum algorithm verified, or ``"missing"`` when the repository has none.
@@ -145,7 +146,8 @@ async def fetch_pom(
     except RegistryNotFound:
         return None
     algorithm, digest = checksum if checksum is not None else ("missing", None)
-    return FetchedPom(resp.url, resp.content, algorithm, digest, snapshot)
+    # The URL only names the POM (errors, extra): never with a password from the registry URL.
+    return FetchedPom(redact_url(resp.url), resp.content, algorithm, digest, snapshot)
 
 
 async def _fetch_all(
