@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
 
 from tuskops.errors import ManifestError
-from tuskops.packages.ecosystems.rubygems_files import read_gemfile, read_gemfile_lock
-from tuskops.packages.manifests import Dependency, Lockfile, Manifest, read
+from tuskops.packages import manifests
+from tuskops.packages.ecosystems.rubygems_files import (
+    read_gemfile,
+    read_gemfile_lock,
+    write_gemfile_lock,
+)
+from tuskops.packages.manifests import Dependency, LockedPackage, Lockfile, Manifest, read
 
 GEMFILE = """\
 # frozen_string_literal: true
@@ -322,3 +328,252 @@ def test_plugin_source_section(tmp_path: Path) -> None:
     assert (pkg.name, pkg.version, pkg.source) == ("hggem", "0.2.0", "https://hg.example.com/repo")
     assert pkg.extra == {"source_type": "plugin", "revision": "3a1f"}
     assert lock.extra["sources"][0]["plugin_type"] == "mercurial"
+
+
+# --- writing Gemfile.lock ---------------------------------------------------------------------
+
+
+def sha256(text: str) -> str:
+    return "sha256=" + hashlib.sha256(text.encode()).hexdigest()
+
+
+#: As Bundler 2.5 writes it: GIT, PATH and GEM sections, gems for three platforms, every
+#: resolved spec in CHECKSUMS (git and path gems without a digest).
+BUNDLER_WRITTEN = f"""\
+GIT
+  remote: https://github.com/rails/rails.git
+  revision: 4aded8b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7
+  branch: 7-1-stable
+  specs:
+    activesupport (7.1.3.2)
+      base64
+      bigdecimal
+      concurrent-ruby (~> 1.0, >= 1.0.2)
+      i18n (>= 1.6, < 2)
+      minitest (>= 5.1)
+      tzinfo (~> 2.0)
+
+PATH
+  remote: .
+  specs:
+    myapp (0.1.0)
+      activesupport (>= 7.1)
+      nokogiri (~> 1.16)
+
+GEM
+  remote: https://rubygems.org/
+  specs:
+    base64 (0.2.0)
+    bigdecimal (3.1.6)
+    concurrent-ruby (1.2.3)
+    i18n (1.14.1)
+      concurrent-ruby (~> 1.0)
+    minitest (5.22.2)
+    nokogiri (1.16.2-aarch64-linux)
+      racc (~> 1.4)
+    nokogiri (1.16.2-arm64-darwin)
+      racc (~> 1.4)
+    nokogiri (1.16.2-x86_64-linux)
+      racc (~> 1.4)
+    racc (1.7.3)
+    rake (13.1.0)
+    tzinfo (2.0.6)
+      concurrent-ruby (~> 1.0)
+
+PLATFORMS
+  aarch64-linux
+  arm64-darwin
+  x86_64-linux
+
+DEPENDENCIES
+  activesupport!
+  minitest (~> 5.22)
+  myapp!
+  rake (~> 13.0)
+
+CHECKSUMS
+  activesupport (7.1.3.2)
+  base64 (0.2.0) {sha256("base64")}
+  bigdecimal (3.1.6) {sha256("bigdecimal")}
+  concurrent-ruby (1.2.3) {sha256("concurrent-ruby")}
+  i18n (1.14.1) {sha256("i18n")}
+  minitest (5.22.2) {sha256("minitest")}
+  myapp (0.1.0)
+  nokogiri (1.16.2-aarch64-linux) {sha256("nokogiri-aarch64")}
+  nokogiri (1.16.2-arm64-darwin) {sha256("nokogiri-arm64")}
+  nokogiri (1.16.2-x86_64-linux) {sha256("nokogiri-x86_64")}
+  racc (1.7.3) {sha256("racc")}
+  rake (13.1.0) {sha256("rake")}
+  tzinfo (2.0.6) {sha256("tzinfo")}
+
+RUBY VERSION
+   ruby 3.3.0p0
+
+BUNDLED WITH
+   2.5.6
+"""
+
+#: Bundler 2.4 and older: no CHECKSUMS; two GEM remotes merged into one section.
+OLD_BUNDLER_WRITTEN = """\
+GEM
+  remote: https://rubygems.org/
+  remote: https://gems.contribsys.com/
+  specs:
+    connection_pool (2.4.1)
+    rack (3.0.9)
+    sidekiq (7.2.1)
+      concurrent-ruby (< 2)
+      connection_pool (>= 2.3.0)
+      rack (>= 2.2.4)
+      redis-client (>= 0.19.0)
+
+PLATFORMS
+  ruby
+
+DEPENDENCIES
+  rack (>= 2.2, < 4)
+  sidekiq
+
+BUNDLED WITH
+   2.4.22
+"""
+
+
+@pytest.mark.parametrize("text", [BUNDLER_WRITTEN, OLD_BUNDLER_WRITTEN], ids=["2.5", "2.4"])
+def test_gemfile_lock_round_trip(tmp_path: Path, text: str) -> None:
+    lock = read_gemfile_lock(write(tmp_path / "Gemfile.lock", text))
+    assert write_gemfile_lock(lock) == text
+    out = tmp_path / "out" / "gems.locked"
+    out.parent.mkdir()
+    manifests.write(lock, out)
+    assert out.read_bytes() == text.encode()
+
+
+def test_checksum_of_no_listed_spec_is_kept(tmp_path: Path) -> None:
+    text = (
+        "GEM\n  remote: https://rubygems.org/\n  specs:\n    rake (13.1.0)\n"
+        "\nPLATFORMS\n  ruby\n\nDEPENDENCIES\n  rake\n"
+        f"\nCHECKSUMS\n  bundler (2.6.2)\n  rake (13.1.0) {sha256('rake')}\n"
+        "\nBUNDLED WITH\n   2.6.2\n"
+    )
+    lock = read_gemfile_lock(write(tmp_path / "Gemfile.lock", text))
+    assert lock.extra["other_checksums"] == {"bundler (2.6.2)": ()}
+    assert write_gemfile_lock(lock) == text
+
+
+def gem(name: str, version: str, *deps: str, **extra: str) -> LockedPackage:
+    source = extra.pop("source", "https://rubygems.org/")
+    return LockedPackage(
+        name,
+        version,
+        source=source,
+        hashes=(sha256(f"{name}-{version}"),) if extra.get("source_type", "gem") == "gem" else (),
+        dependencies=deps,
+        extra={"source_type": "gem", **extra},
+    )
+
+
+BUILT = Lockfile(
+    ecosystem="rubygems",
+    path="Gemfile.lock",
+    format="Gemfile.lock (bundler 2.5.6)",
+    # Deliberately not in Bundler's order: the writer sorts.
+    packages=(
+        gem("rack", "3.0.9"),
+        gem("nokogiri", "1.16.2", "racc ~> 1.4", platform="x86_64-linux"),
+        gem("nokogiri", "1.16.2", "racc ~> 1.4", "mini_portile2 ~> 2.8.2"),
+        gem("mini_portile2", "2.8.5"),
+        gem("racc", "1.7.3"),
+        gem(
+            "rack-session",
+            "2.0.0",
+            "rack >= 3.0.0",
+            source="https://github.com/rack/rack-session.git",
+            source_type="git",
+            revision="0123456789abcdef0123456789abcdef01234567",
+            tag="v2.0.0",
+        ),
+    ),
+    extra={
+        "platforms": ["x86_64-linux", "ruby"],
+        "dependencies": [
+            {"name": "rack-session", "constraint": "", "pinned_source": True},
+            {"name": "nokogiri", "constraint": "< 2, >= 1.16", "pinned_source": False},
+            {"name": "rack", "constraint": ">= 0", "pinned_source": False},
+        ],
+        "checksums": True,
+        "bundled_with": "2.5.6",
+    },
+)
+
+BUILT_TEXT = f"""\
+GIT
+  remote: https://github.com/rack/rack-session.git
+  revision: 0123456789abcdef0123456789abcdef01234567
+  tag: v2.0.0
+  specs:
+    rack-session (2.0.0)
+      rack (>= 3.0.0)
+
+GEM
+  remote: https://rubygems.org/
+  specs:
+    mini_portile2 (2.8.5)
+    nokogiri (1.16.2)
+      mini_portile2 (~> 2.8.2)
+      racc (~> 1.4)
+    nokogiri (1.16.2-x86_64-linux)
+      racc (~> 1.4)
+    racc (1.7.3)
+    rack (3.0.9)
+
+PLATFORMS
+  ruby
+  x86_64-linux
+
+DEPENDENCIES
+  nokogiri (>= 1.16, < 2)
+  rack
+  rack-session!
+
+CHECKSUMS
+  mini_portile2 (2.8.5) {sha256("mini_portile2-2.8.5")}
+  nokogiri (1.16.2) {sha256("nokogiri-1.16.2")}
+  nokogiri (1.16.2-x86_64-linux) {sha256("nokogiri-1.16.2")}
+  racc (1.7.3) {sha256("racc-1.7.3")}
+  rack (3.0.9) {sha256("rack-3.0.9")}
+  rack-session (2.0.0)
+
+BUNDLED WITH
+   2.5.6
+"""
+
+
+def test_write_built_model(tmp_path: Path) -> None:
+    text = write_gemfile_lock(BUILT)
+    assert text == BUILT_TEXT
+    back = read_gemfile_lock(write(tmp_path / "Gemfile.lock", text))
+    assert sorted(back.packages, key=repr) == sorted(
+        (
+            LockedPackage(
+                p.name, p.version, p.source, p.hashes, tuple(sorted(p.dependencies)), extra=p.extra
+            )
+            for p in BUILT.packages
+        ),
+        key=repr,
+    )
+    assert back.format == BUILT.format
+    assert back.extra["platforms"] == ["ruby", "x86_64-linux"]
+    assert [d["name"] for d in back.extra["dependencies"]] == ["nokogiri", "rack", "rack-session"]
+    assert back.extra["dependencies"][0]["constraint"] == ">= 1.16, < 2"
+    assert back.extra["checksums"] is True
+    # The text read back writes the same text again.
+    assert write_gemfile_lock(back) == text
+
+
+def test_write_minimal_model_defaults_to_ruby_platform() -> None:
+    lock = Lockfile("rubygems", "Gemfile.lock", "Gemfile.lock", (gem("rake", "13.1.0"),))
+    assert write_gemfile_lock(lock) == (
+        "GEM\n  remote: https://rubygems.org/\n  specs:\n    rake (13.1.0)\n"
+        "\nPLATFORMS\n  ruby\n\nDEPENDENCIES\n"
+    )

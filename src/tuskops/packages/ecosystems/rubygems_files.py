@@ -22,13 +22,30 @@ A gem's ``kind`` is its first group (``default`` is ``"normal"``); all groups go
 ``PLUGIN SOURCE`` sections (remote, revision, branch/tag/ref, specs with their indented
 dependencies), ``PLATFORMS``, ``DEPENDENCIES`` (``!`` marks a non-default source), ``CHECKSUMS``
 (Bundler 2.5+), ``RUBY VERSION`` and ``BUNDLED WITH``. A platform-specific spec
-``nokogiri (1.16.0-x86_64-linux)`` is version ``1.16.0`` with ``extra["platform"]``.
+``nokogiri (1.16.0-x86_64-linux)`` is version ``1.16.0`` with ``extra["platform"]``. A
+package's ``extra`` has ``source_type`` (``gem``, ``git``, ``path``, ``plugin``) and its
+section's ``revision``/``branch``/``tag``/``ref``/``submodules``/``glob``; the lockfile's
+``extra`` has ``sources`` (each section's keys, in file order), ``platforms``,
+``dependencies`` (``name``, ``constraint``, ``pinned_source``), ``checksums`` (True when the
+section is present), ``other_checksums`` (checksum lines of no listed spec, e.g. ``bundler``),
+``ruby_version`` and ``bundled_with``.
+
+:func:`write_gemfile_lock` writes what Bundler's ``LockfileGenerator`` writes: the source
+sections (one blank line apart) with their specs sorted by full name (``name-version`` or
+``name-version-platform``) and each spec's dependencies sorted, ``PLATFORMS`` (sorted),
+``DEPENDENCIES`` (sorted, ``!`` for a pinned source), ``CHECKSUMS`` (sorted; written when
+``extra["checksums"]`` is true), ``RUBY VERSION`` and ``BUNDLED WITH`` (indented by three
+spaces, as Bundler does). Requirement lists are written as Bundler does, sorted in reverse
+(``>= 1.2, < 3``). Sections come in the order of ``extra["sources"]``; Bundler sorts the
+non-gem ones by an internal identifier, which a model built in code does not have, so sources
+derived from packages alone are written GIT, then PATH, then PLUGIN SOURCE (each in order of
+first appearance), then GEM. Without ``extra["platforms"]`` the platform is ``ruby``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -36,7 +53,7 @@ from typing import Any, TypeAlias
 from tuskops.errors import ManifestError
 from tuskops.packages.manifests import Dependency, LockedPackage, Lockfile, Manifest
 
-__all__ = ["read_gemfile", "read_gemfile_lock"]
+__all__ = ["read_gemfile", "read_gemfile_lock", "write_gemfile_lock"]
 
 ECOSYSTEM = "rubygems"
 
@@ -735,6 +752,8 @@ def read_gemfile_lock(path: Path) -> Lockfile:
             ):
                 raise fail(f"unknown section {line!r}", number)
             section, current, in_specs = line, None, False
+            if line == "CHECKSUMS":
+                extra["checksums"] = True
             if line in _SOURCE_SECTIONS:
                 source = {"type": _SOURCE_SECTIONS[line]}
                 sources.append(source)
@@ -801,6 +820,10 @@ def read_gemfile_lock(path: Path) -> Lockfile:
             extra["bundled_with"] = stripped.strip()
 
     packages: list[LockedPackage] = []
+    labels = {_lock_name(spec.name, spec.version, spec.platform) for spec in specs}
+    other_checksums = {k: v for k, v in checksums.items() if k not in labels}
+    if other_checksums:
+        extra["other_checksums"] = other_checksums
     for spec in specs:
         src = spec.section
         label = f"{spec.name} ({spec.version}{'-' + spec.platform if spec.platform else ''})"
@@ -828,11 +851,147 @@ def read_gemfile_lock(path: Path) -> Lockfile:
         "sources": sources,
         **extra,
     }
-    if checksums:
-        extra["checksums"] = True
     fmt = "Gemfile.lock"
     if "bundled_with" in extra:
         fmt += f" (bundler {extra['bundled_with']})"
     return Lockfile(
         ecosystem=ECOSYSTEM, path=file, format=fmt, packages=tuple(packages), extra=extra
     )
+
+
+# --- Gemfile.lock writer -------------------------------------------------------------------------
+
+_SECTION_NAMES = {v: k for k, v in _SOURCE_SECTIONS.items()}
+#: The keys of a source that tell one section from another, and which packages belong to it.
+_SOURCE_IDENTITY = ("revision", "branch", "tag", "ref", "submodules", "glob")
+
+
+def _lock_name(name: str, version: str, platform: str | None) -> str:
+    return (
+        f"{name} ({version}-{platform})"
+        if platform and platform != "ruby"
+        else f"{name} ({version})"
+    )
+
+
+def _requirement(text: str) -> str:
+    """A requirement list as Bundler writes it: its parts sorted, then reversed; ``>= 0`` (no
+    requirement) is left out."""
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if parts in ([], [">= 0"]):
+        return ""
+    return ", ".join(sorted(set(parts), reverse=True))
+
+
+def _dependency_line(entry: str) -> tuple[str, str]:
+    """(sort key, text) of a ``"name requirements"`` entry, as Bundler's ``Dependency#to_lock``."""
+    name, _, req = entry.strip().partition(" ")
+    requirement = _requirement(req)
+    # Bundler sorts by Gem::Dependency#to_s, "name (requirement)" with ">= 0" for none.
+    key = f"{name} ({requirement or '>= 0'})"
+    return key, f"{name} ({requirement})" if requirement else name
+
+
+def _source_key(kind: str, remote: Any, values: Any) -> tuple[Any, ...]:
+    return (kind, remote, *(values.get(k) for k in _SOURCE_IDENTITY))
+
+
+def _package_source_key(package: LockedPackage) -> tuple[Any, ...]:
+    kind = str(package.extra.get("source_type", "gem"))
+    return _source_key(kind, package.source, package.extra)
+
+
+def _derived_source(package: LockedPackage) -> dict[str, Any]:
+    source: dict[str, Any] = {"type": str(package.extra.get("source_type", "gem"))}
+    if package.source is not None:
+        source["remote"] = package.source
+    if source["type"] == "gem" and package.extra.get("remotes"):
+        source["remotes"] = list(package.extra["remotes"])
+    for key in _SOURCE_IDENTITY:
+        if key in package.extra:
+            source[key] = package.extra[key]
+    return source
+
+
+def _source_header(source: Mapping[str, Any]) -> list[str]:
+    kind = source["type"]
+    lines = [_SECTION_NAMES[kind]]
+    if kind == "gem":
+        remotes = source.get("remotes") or ([source["remote"]] if "remote" in source else [])
+        lines += [f"  remote: {r}" for r in remotes]
+    else:
+        if "remote" in source:
+            lines.append(f"  remote: {source['remote']}")
+        # The keys in the order Bundler's Git/Path/Plugin sources write them.
+        order = ("revision", "ref", "branch", "tag", "submodules", "glob")
+        if kind == "plugin":
+            if "plugin_type" in source:
+                lines.append(f"  type: {source['plugin_type']}")
+            order = ("revision", "branch", "tag", "ref", "submodules", "glob")
+        lines += [f"  {key}: {source[key]}" for key in order if key in source]
+    lines.append("  specs:")
+    return lines
+
+
+def _full_name(package: LockedPackage) -> str:
+    platform = package.extra.get("platform")
+    suffix = f"-{platform}" if platform and platform != "ruby" else ""
+    return f"{package.name}-{package.version}{suffix}"
+
+
+def write_gemfile_lock(lock: Lockfile) -> str:
+    """``lock`` as Bundler writes ``Gemfile.lock``; see the module docstring."""
+    sources: list[dict[str, Any]] = [dict(s) for s in lock.extra.get("sources", ())]
+    members: dict[tuple[Any, ...], list[LockedPackage]] = {}
+    for source in sources:
+        members.setdefault(_source_key(source["type"], source.get("remote"), source), [])
+    derived: list[dict[str, Any]] = []
+    for package in lock.packages:
+        key = _package_source_key(package)
+        if key not in members:
+            members[key] = []
+            derived.append(_derived_source(package))
+        members[key].append(package)
+    rank = {"git": 0, "path": 1, "plugin": 2, "gem": 3}
+    sources += sorted(derived, key=lambda s: rank.get(s["type"], 3))
+
+    blocks: list[list[str]] = []
+    for source in sources:
+        if source["type"] not in _SECTION_NAMES:
+            raise ValueError(f"unknown source type {source['type']!r}")
+        block = _source_header(source)
+        packages = members.get(_source_key(source["type"], source.get("remote"), source), [])
+        for package in sorted(packages, key=_full_name):
+            if package.name == "bundler":
+                continue
+            platform = package.extra.get("platform")
+            block.append(f"    {_lock_name(package.name, package.version, platform)}")
+            lines = sorted(dict(map(_dependency_line, package.dependencies)).items())
+            block += [f"      {text}" for _, text in lines]
+        blocks.append(block)
+
+    platforms = lock.extra.get("platforms") or ["ruby"]
+    blocks.append(["PLATFORMS", *(f"  {p}" for p in sorted(set(map(str, platforms))))])
+
+    dependencies: dict[str, tuple[str, str]] = {}
+    for dep in lock.extra.get("dependencies", ()):
+        name = str(dep["name"])
+        if name in dependencies:
+            continue  # Bundler writes each name once
+        sort_key, text = _dependency_line(f"{name} {dep.get('constraint') or ''}")
+        dependencies[name] = (sort_key, text + ("!" if dep.get("pinned_source") else ""))
+    blocks.append(["DEPENDENCIES", *(f"  {text}" for _, text in sorted(dependencies.values()))])
+
+    if lock.extra.get("checksums"):
+        entries: dict[str, str] = {}
+        for package in lock.packages:
+            label = _lock_name(package.name, package.version, package.extra.get("platform"))
+            entries[label] = " ".join([label, ",".join(sorted(package.hashes))]).rstrip()
+        for label, sums in lock.extra.get("other_checksums", {}).items():
+            entries[label] = " ".join([label, ",".join(sorted(sums))]).rstrip()
+        blocks.append(["CHECKSUMS", *(f"  {e}" for e in sorted(entries.values()))])
+    if lock.extra.get("ruby_version"):
+        blocks.append(["RUBY VERSION", f"   {lock.extra['ruby_version']}"])
+    if lock.extra.get("bundled_with"):
+        blocks.append(["BUNDLED WITH", f"   {lock.extra['bundled_with']}"])
+    return "\n".join("\n".join(block) + "\n" for block in blocks)
