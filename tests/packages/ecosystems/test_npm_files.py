@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,7 @@ from tuskops.packages.ecosystems.npm_files import (
     classify_spec,
     read_package_json,
     read_package_lock,
+    write_package_lock,
 )
 from tuskops.packages.manifests import Dependency, LockedPackage, Lockfile, Manifest
 
@@ -609,3 +613,660 @@ def test_read_dispatches_package_lock(tmp_path: Path) -> None:
     assert isinstance(result, Lockfile)
     assert result.format == "package-lock.json v3"
     json.dumps(result.to_json())
+
+
+# --- writing package-lock.json ----------------------------------------------------------------
+
+# Written by npm 11.19 (`npm install --package-lock-only`): registry packages, a scoped one, an
+# npm: alias, a nested copy, a dev package with a bin, an optional one with os and engines.
+REGISTRY_LOCK = """\
+{
+  "name": "@acme/web",
+  "version": "0.3.0",
+  "lockfileVersion": 3,
+  "requires": true,
+  "packages": {
+    "": {
+      "name": "@acme/web",
+      "version": "0.3.0",
+      "dependencies": {
+        "@types/node": "22.10.2",
+        "debug": "2.6.9",
+        "inflight": "1.0.6",
+        "ms": "^2.1.3",
+        "my-lodash": "npm:lodash@4.17.21"
+      },
+      "devDependencies": {
+        "semver": "^7.6.0"
+      },
+      "optionalDependencies": {
+        "fsevents": "2.3.3"
+      }
+    },
+    "node_modules/@types/node": {
+      "version": "22.10.2",
+      "resolved": "https://registry.npmjs.org/@types/node/-/node-22.10.2.tgz",
+      "integrity": "sha512-Xxr6BBRCAOQixvonOye19wnzyDiUtTeqldOOmj3CkeblonbccA12PFwlufvRdrpjXxqnmUaeiU5EOA+7s5diUQ==",
+      "license": "MIT",
+      "dependencies": {
+        "undici-types": "~6.20.0"
+      }
+    },
+    "node_modules/debug": {
+      "version": "2.6.9",
+      "resolved": "https://registry.npmjs.org/debug/-/debug-2.6.9.tgz",
+      "integrity": "sha512-bC7ElrdJaJnPbAP+1EotYvqZsb3ecl5wi6Bfi6BJTUcNowp6cvspg0jXznRTKDjm/E7AdgFBVeAPVMNcKGsHMA==",
+      "license": "MIT",
+      "dependencies": {
+        "ms": "2.0.0"
+      }
+    },
+    "node_modules/debug/node_modules/ms": {
+      "version": "2.0.0",
+      "resolved": "https://registry.npmjs.org/ms/-/ms-2.0.0.tgz",
+      "integrity": "sha512-Tpp60P6IUJDTuOq/5Z8cdskzJujfwqfOTkrwIwj7IRISpnkJnT6SyJ4PCPnGMoFjC9ddhal5KVIYtAt97ix05A==",
+      "license": "MIT"
+    },
+    "node_modules/fsevents": {
+      "version": "2.3.3",
+      "resolved": "https://registry.npmjs.org/fsevents/-/fsevents-2.3.3.tgz",
+      "integrity": "sha512-5xoDfX+fL7faATnagmWPpbFtwh/R77WmMMqqHGS65C3vvB0YHrgF+B1YmZ3441tMj5n63k0212XNoJwzlhffQw==",
+      "license": "MIT",
+      "optional": true,
+      "os": [
+        "darwin"
+      ],
+      "engines": {
+        "node": "^8.16.0 || ^10.6.0 || >=11.0.0"
+      }
+    },
+    "node_modules/inflight": {
+      "version": "1.0.6",
+      "resolved": "https://registry.npmjs.org/inflight/-/inflight-1.0.6.tgz",
+      "integrity": "sha512-k92I/b08q4wvFscXCLvqfsHCrjrF7yiXsQuIVvVE7N82W3+aqpzuUdBbfhWcy/FZR3/4IgflMgKLOsvPDrGCJA==",
+      "license": "ISC",
+      "dependencies": {
+        "once": "^1.3.0",
+        "wrappy": "1"
+      }
+    },
+    "node_modules/ms": {
+      "version": "2.1.3",
+      "resolved": "https://registry.npmjs.org/ms/-/ms-2.1.3.tgz",
+      "integrity": "sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==",
+      "license": "MIT"
+    },
+    "node_modules/my-lodash": {
+      "name": "lodash",
+      "version": "4.17.21",
+      "resolved": "https://registry.npmjs.org/lodash/-/lodash-4.17.21.tgz",
+      "integrity": "sha512-v2kDEe57lecTulaDIuNTPy3Ry4gLGJ6Z1O3vE1krgXZNrsQ+LFTGHVxVjcXPs17LhbZVGedAJv8XZ1tvj5FvSg==",
+      "license": "MIT"
+    },
+    "node_modules/once": {
+      "version": "1.4.0",
+      "resolved": "https://registry.npmjs.org/once/-/once-1.4.0.tgz",
+      "integrity": "sha512-lNaJgI+2Q5URQBkccEKHTQOPaXdUxnZZElQTZY0MFUAuaEqe1E+Nyvgdz/aIyNi6Z9MzO5dv1H8n58/GELp3+w==",
+      "license": "ISC",
+      "dependencies": {
+        "wrappy": "1"
+      }
+    },
+    "node_modules/semver": {
+      "version": "7.8.6",
+      "resolved": "https://registry.npmjs.org/semver/-/semver-7.8.6.tgz",
+      "integrity": "sha512-9lpSSU4Mly3mrtruwLs1eLK6+gzbzqeBFwRNjIjE+9LuDpWdYctrQlQ3ej1Ilgi7gknpsTRnPoLP8DpCHqHIJw==",
+      "dev": true,
+      "license": "ISC",
+      "bin": {
+        "semver": "bin/semver.js"
+      },
+      "engines": {
+        "node": ">=10"
+      }
+    },
+    "node_modules/undici-types": {
+      "version": "6.20.0",
+      "resolved": "https://registry.npmjs.org/undici-types/-/undici-types-6.20.0.tgz",
+      "integrity": "sha512-Ny6QZ2Nju20vw1SRHe3d9jVu6gJ+4e3+MMpqu7pqE5HT6WsTSlce++GQmK5UXS8mzV8DSYHrQH+Xrf2jVcuKNg==",
+      "license": "MIT"
+    },
+    "node_modules/wrappy": {
+      "version": "1.0.2",
+      "resolved": "https://registry.npmjs.org/wrappy/-/wrappy-1.0.2.tgz",
+      "integrity": "sha512-l4Sp/DRseor9wL6EvV2+TuQn63dMkPjZ/sp9XkghTEbV9KlPS1xUsZ3u7/IQO4wxtcFB4bgpQPRcR3QCvezPcQ==",
+      "license": "ISC"
+    }
+  }
+}
+"""  # noqa: E501
+
+# Written by npm 11.19 for a project of file: dependencies with license, engines, funding, os,
+# cpu, bin, peer and optional peer dependencies, an install script, and a registry package
+# written without "resolved" (this machine sets omit-lockfile-registry-resolved).
+FILE_LOCK = """\
+{
+  "name": "demo-app",
+  "version": "1.2.3",
+  "lockfileVersion": 3,
+  "requires": true,
+  "packages": {
+    "": {
+      "name": "demo-app",
+      "version": "1.2.3",
+      "license": "MIT",
+      "dependencies": {
+        "a": "file:libs/a",
+        "is-number": "^7.0.0"
+      },
+      "devDependencies": {
+        "tool": "file:libs/tool"
+      },
+      "engines": {
+        "node": ">=18"
+      },
+      "optionalDependencies": {
+        "c": "file:libs/c"
+      },
+      "peerDependencies": {
+        "b": "*"
+      }
+    },
+    "libs/a": {
+      "version": "1.0.0",
+      "license": "ISC",
+      "dependencies": {
+        "b": "file:../b"
+      },
+      "engines": {
+        "node": ">=16"
+      },
+      "funding": {
+        "type": "github",
+        "url": "https://github.com/sponsors/x"
+      },
+      "peerDependencies": {
+        "c": "*"
+      },
+      "peerDependenciesMeta": {
+        "c": {
+          "optional": true
+        }
+      }
+    },
+    "libs/a/node_modules/b": {
+      "resolved": "libs/b",
+      "link": true
+    },
+    "libs/b": {
+      "version": "2.0.0",
+      "cpu": [
+        "x64",
+        "arm64"
+      ],
+      "license": "MIT",
+      "os": [
+        "linux",
+        "darwin"
+      ]
+    },
+    "libs/c": {
+      "version": "0.1.0",
+      "optional": true
+    },
+    "libs/tool": {
+      "version": "3.0.0",
+      "dev": true,
+      "hasInstallScript": true,
+      "license": "Apache-2.0",
+      "bin": {
+        "tool": "bin/tool.js"
+      }
+    },
+    "node_modules/a": {
+      "resolved": "libs/a",
+      "link": true
+    },
+    "node_modules/b": {
+      "version": "2.0.1",
+      "integrity": "sha512-JBWAj6f91ocNLbdg1jCGrxHXSWbQDsxgqVmKeO0TellEcq9LCvJ97iWG6p3otCt/v08/hHrWwAB9vNYS9y70IQ==",
+      "peer": true,
+      "engines": {
+        "node": ">= 0.8.0"
+      }
+    },
+    "node_modules/c": {
+      "resolved": "libs/c",
+      "link": true
+    },
+    "node_modules/is-number": {
+      "version": "7.0.0",
+      "integrity": "sha512-41Cifkg6e8TylSpdtTpeLVMqvSBEVzTttHvERD741+pnZ8ANv0004MRL43QKPDlK9cGvNp6NZWZUBlbGXYxxng==",
+      "license": "MIT",
+      "engines": {
+        "node": ">=0.12.0"
+      }
+    },
+    "node_modules/tool": {
+      "resolved": "libs/tool",
+      "link": true
+    }
+  }
+}
+"""  # noqa: E501
+
+
+@pytest.mark.parametrize("text", [REGISTRY_LOCK, FILE_LOCK])
+def test_write_package_lock_round_trips_byte_for_byte(tmp_path: Path, text: str) -> None:
+    lock = read_package_lock(write(tmp_path, "package-lock.json", text))
+    assert write_package_lock(lock) == text
+    assert manifests.render(lock, "package-lock.json") == text
+
+
+def test_reader_keeps_what_the_writer_needs(tmp_path: Path) -> None:
+    lock = read_package_lock(write(tmp_path, "package-lock.json", FILE_LOCK))
+    by_path = {p.extra["path"]: p for p in lock.packages}
+    a = by_path["libs/a"]
+    assert a.extra["funding"] == {"type": "github", "url": "https://github.com/sponsors/x"}
+    assert a.extra["engines"] == {"node": ">=16"}
+    assert a.extra["license"] == "ISC"
+    assert by_path["libs/b"].extra["cpu"] == ["x64", "arm64"]
+    assert by_path["libs/tool"].extra["bin"] == {"tool": "bin/tool.js"}
+    assert lock.extra["root"]["optionalDependencies"] == {"c": "file:libs/c"}
+    assert lock.extra["root"]["peerDependencies"] == {"b": "*"}
+
+
+def test_write_package_lock_orders_keys_as_npm() -> None:
+    """npm's order: scalars and arrays before objects; name, version, resolved, integrity first;
+    the rest by localeCompare("en"), which puts "_" and "-" before letters and "a" before "B"."""
+    lock = Lockfile(
+        "npm",
+        "package-lock.json",
+        "package-lock.json v3",
+        (
+            LockedPackage(
+                "x",
+                "1.0.0",
+                "https://registry.npmjs.org/x/-/x-1.0.0.tgz",
+                ("sha512-AAAA",),
+                ("B 1", "a 1", "a-b 1", "a_b 1", "@s/z 1", "a0 1"),
+                dev=True,
+                extra={"license": "MIT", "engines": {"node": ">=18"}, "os": ["linux"]},
+            ),
+        ),
+        {"name": "root", "version": "1.0.0", "root": {"name": "root", "version": "1.0.0"}},
+    )
+    data = json.loads(write_package_lock(lock))
+    assert list(data) == ["name", "version", "lockfileVersion", "requires", "packages"]
+    entry = data["packages"]["node_modules/x"]
+    assert list(entry) == [
+        "version",
+        "resolved",
+        "integrity",
+        "dev",
+        "license",
+        "os",
+        "dependencies",
+        "engines",
+    ]
+    assert list(entry["dependencies"]) == ["@s/z", "a", "a_b", "a-b", "a0", "B"]
+
+
+def test_write_package_lock_from_a_resolver_model() -> None:
+    """Without the reader's bookkeeping: paths default to node_modules/<name>, an alias gets its
+    name written, optional dependencies go to their own map."""
+    lock = Lockfile(
+        "npm",
+        "package-lock.json",
+        "package-lock.json v3",
+        (
+            LockedPackage(
+                "lodash",
+                "4.17.21",
+                "https://registry.npmjs.org/lodash/-/lodash-4.17.21.tgz",
+                extra={"installed_as": "my-lodash"},
+            ),
+            LockedPackage(
+                "chokidar",
+                "3.6.0",
+                dependencies=("fsevents ~2.3.2", "glob-parent ~5.1.2"),
+                extra={"optionalDependencies": ["fsevents"]},
+            ),
+        ),
+    )
+    data = json.loads(write_package_lock(lock))
+    assert data["packages"]["node_modules/my-lodash"]["name"] == "lodash"
+    chokidar = data["packages"]["node_modules/chokidar"]
+    assert chokidar["dependencies"] == {"glob-parent": "~5.1.2"}
+    assert chokidar["optionalDependencies"] == {"fsevents": "~2.3.2"}
+    assert "name" not in chokidar
+
+
+def test_a_name_in_dependencies_and_optional_dependencies_keeps_both(tmp_path: Path) -> None:
+    data: dict[str, Any] = {
+        "lockfileVersion": 3,
+        "requires": True,
+        "packages": {
+            "node_modules/a": {
+                "version": "1.0.0",
+                "dependencies": {"b": "^1"},
+                "optionalDependencies": {"b": "^1.2"},
+            }
+        },
+    }
+    lock = read_package_lock(write(tmp_path, "package-lock.json", data))
+    written = json.loads(write_package_lock(lock))
+    assert written["packages"]["node_modules/a"] == data["packages"]["node_modules/a"]
+
+
+@pytest.mark.parametrize(
+    ("package", "message"),
+    [
+        (LockedPackage("a", "1.0.0", dependencies=("b",)), "has no spec"),
+        (LockedPackage("a", "1.0.0", extra={"link": True}), "has no target"),
+        (
+            LockedPackage("a", "1.0.0", extra={"optionalDependencies": ["c"]}),
+            "optional dependency 'c' has no spec",
+        ),
+        (LockedPackage("", "1.0.0"), "a package has no name"),
+    ],
+)
+def test_write_package_lock_refuses_what_npm_could_not_read(
+    package: LockedPackage, message: str
+) -> None:
+    lock = Lockfile("npm", "package-lock.json", "package-lock.json v3", (package,))
+    with pytest.raises(ManifestError, match=message):
+        write_package_lock(lock)
+
+
+def test_two_packages_at_one_path_are_refused() -> None:
+    twice = (LockedPackage("a", "1.0.0"), LockedPackage("a", "2.0.0"))
+    with pytest.raises(ManifestError, match="two packages are installed at 'node_modules/a'"):
+        write_package_lock(Lockfile("npm", "package-lock.json", "package-lock.json v3", twice))
+
+
+def test_collation_matches_node(tmp_path: Path) -> None:
+    """The key order is checked against node's own localeCompare where node is installed."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    keys = [
+        "a",
+        "B",
+        "b",
+        "A",
+        "_x",
+        "-x",
+        "x-y",
+        "x_y",
+        "x/y",
+        "@s/a",
+        "a1",
+        "a10",
+        "a2",
+        "~",
+        "$",
+    ]
+    script = (
+        "const keys = JSON.parse(process.argv[1]);"
+        "console.log(JSON.stringify(keys.sort((a, b) => a.localeCompare(b, 'en'))))"
+    )
+    result = subprocess.run(
+        [node, "-e", script, json.dumps(keys)], capture_output=True, text=True, check=True
+    )
+    expected = json.loads(result.stdout)
+    lock = Lockfile(
+        "npm",
+        "package-lock.json",
+        "package-lock.json v3",
+        (LockedPackage("x", "1.0.0", dependencies=tuple(f"{k} 1" for k in keys)),),
+    )
+    written = json.loads(write_package_lock(lock))
+    assert list(written["packages"]["node_modules/x"]["dependencies"]) == expected
+
+
+# --- npm itself accepts what is written (no network: file: dependencies only) ------------------
+
+NPM = shutil.which("npm")
+needs_npm = pytest.mark.skipif(NPM is None, reason="npm is not installed")
+
+# Written by npm 11.19 for the project _npm_project builds.
+FILE_ONLY_LOCK = """\
+{
+  "name": "demo-app",
+  "version": "1.2.3",
+  "lockfileVersion": 3,
+  "requires": true,
+  "packages": {
+    "": {
+      "name": "demo-app",
+      "version": "1.2.3",
+      "license": "MIT",
+      "dependencies": {
+        "a": "file:libs/a"
+      },
+      "devDependencies": {
+        "tool": "file:libs/tool"
+      },
+      "engines": {
+        "node": ">=18"
+      },
+      "optionalDependencies": {
+        "c": "file:libs/c"
+      }
+    },
+    "libs/a": {
+      "version": "1.0.0",
+      "license": "ISC",
+      "dependencies": {
+        "b": "file:../b"
+      },
+      "engines": {
+        "node": ">=16"
+      },
+      "funding": {
+        "type": "github",
+        "url": "https://github.com/sponsors/x"
+      }
+    },
+    "libs/b": {
+      "version": "2.0.0",
+      "cpu": [
+        "x64",
+        "arm64"
+      ],
+      "license": "MIT",
+      "os": [
+        "linux",
+        "darwin"
+      ]
+    },
+    "libs/c": {
+      "version": "0.1.0",
+      "optional": true
+    },
+    "libs/tool": {
+      "version": "3.0.0",
+      "dev": true,
+      "hasInstallScript": true,
+      "license": "Apache-2.0",
+      "bin": {
+        "tool": "bin/tool.js"
+      }
+    },
+    "node_modules/a": {
+      "resolved": "libs/a",
+      "link": true
+    },
+    "node_modules/b": {
+      "resolved": "libs/b",
+      "link": true
+    },
+    "node_modules/c": {
+      "resolved": "libs/c",
+      "link": true
+    },
+    "node_modules/tool": {
+      "resolved": "libs/tool",
+      "link": true
+    }
+  }
+}
+"""
+
+
+def _npm_project(root: Path) -> None:
+    def package(folder: str, data: dict[str, Any]) -> None:
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        (root / folder / "package.json").write_text(json.dumps(data, indent=2) + "\n")
+
+    package(
+        ".",
+        {
+            "name": "demo-app",
+            "version": "1.2.3",
+            "license": "MIT",
+            "engines": {"node": ">=18"},
+            "dependencies": {"a": "file:libs/a"},
+            "devDependencies": {"tool": "file:libs/tool"},
+            "optionalDependencies": {"c": "file:libs/c"},
+        },
+    )
+    package(
+        "libs/a",
+        {
+            "name": "a",
+            "version": "1.0.0",
+            "license": "ISC",
+            "engines": {"node": ">=16"},
+            "dependencies": {"b": "file:../b"},
+            "funding": {"type": "github", "url": "https://github.com/sponsors/x"},
+        },
+    )
+    package(
+        "libs/b",
+        {
+            "name": "b",
+            "version": "2.0.0",
+            "license": "MIT",
+            "os": ["linux", "darwin"],
+            "cpu": ["x64", "arm64"],
+        },
+    )
+    package("libs/c", {"name": "c", "version": "0.1.0"})
+    package(
+        "libs/tool",
+        {
+            "name": "tool",
+            "version": "3.0.0",
+            "bin": {"tool": "bin/tool.js"},
+            "license": "Apache-2.0",
+            "scripts": {"install": "true"},
+        },
+    )
+    (root / "libs/tool/bin").mkdir()
+    (root / "libs/tool/bin/tool.js").write_text("#!/usr/bin/env node\n")
+
+
+def _file_only_model(path: Path) -> Lockfile:
+    """The lock as a resolver would build it, without the reader's bookkeeping but the root."""
+    link = {"link": True}
+    return Lockfile(
+        "npm",
+        str(path),
+        "package-lock.json v3",
+        (
+            LockedPackage("tool", "", "libs/tool", extra={**link, "path": "node_modules/tool"}),
+            LockedPackage("a", "", "libs/a", extra={**link, "path": "node_modules/a"}),
+            LockedPackage("b", "", "libs/b", extra={**link, "path": "node_modules/b"}),
+            LockedPackage("c", "", "libs/c", extra={**link, "path": "node_modules/c"}),
+            LockedPackage(
+                "a",
+                "1.0.0",
+                dependencies=("b file:../b",),
+                extra={
+                    "path": "libs/a",
+                    "license": "ISC",
+                    "engines": {"node": ">=16"},
+                    "funding": {"type": "github", "url": "https://github.com/sponsors/x"},
+                },
+            ),
+            LockedPackage(
+                "b",
+                "2.0.0",
+                extra={
+                    "path": "libs/b",
+                    "license": "MIT",
+                    "os": ["linux", "darwin"],
+                    "cpu": ["x64", "arm64"],
+                },
+            ),
+            LockedPackage("c", "0.1.0", optional=True, extra={"path": "libs/c"}),
+            LockedPackage(
+                "tool",
+                "3.0.0",
+                dev=True,
+                extra={
+                    "path": "libs/tool",
+                    "hasInstallScript": True,
+                    "license": "Apache-2.0",
+                    "bin": {"tool": "bin/tool.js"},
+                },
+            ),
+        ),
+        {
+            "name": "demo-app",
+            "version": "1.2.3",
+            "root": {
+                "name": "demo-app",
+                "version": "1.2.3",
+                "license": "MIT",
+                "engines": {"node": ">=18"},
+                "dependencies": {"a": "file:libs/a"},
+                "devDependencies": {"tool": "file:libs/tool"},
+                "optionalDependencies": {"c": "file:libs/c"},
+            },
+        },
+    )
+
+
+def _npm(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    assert NPM is not None
+    env = {**os.environ, "npm_config_cache": str(root / ".npm-cache"), "npm_config_audit": "false"}
+    env["npm_config_fund"] = "false"
+    return subprocess.run(
+        [NPM, *args, "--offline"], cwd=root, capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+@needs_npm
+def test_npm_accepts_a_written_lock(tmp_path: Path) -> None:
+    _npm_project(tmp_path)
+    lock_path = tmp_path / "package-lock.json"
+    manifests.write(_file_only_model(lock_path), lock_path)
+    assert lock_path.read_text() == FILE_ONLY_LOCK
+    # npm ci refuses a lock out of step with package.json.
+    ci = _npm(tmp_path, "ci", "--dry-run")
+    assert ci.returncode == 0, ci.stderr
+    listed = _npm(tmp_path, "ls", "--all", "--package-lock-only", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout)["dependencies"]["a"]["dependencies"]["b"]["version"] == "2.0.0"
+    # npm rewrites the lock when it disagrees with anything in it: it must leave it alone.
+    install = _npm(tmp_path, "install", "--package-lock-only")
+    assert install.returncode == 0, install.stderr
+    assert lock_path.read_text() == FILE_ONLY_LOCK
+
+
+@needs_npm
+def test_npm_ci_notices_a_package_missing_from_the_written_lock(tmp_path: Path) -> None:
+    """The check above has teeth: drop one entry and npm ci refuses the lock."""
+    _npm_project(tmp_path)
+    lock_path = tmp_path / "package-lock.json"
+    model = _file_only_model(lock_path)
+    kept = tuple(p for p in model.packages if p.extra.get("path") != "node_modules/c")
+    manifests.write(
+        Lockfile(model.ecosystem, model.path, model.format, kept, model.extra), lock_path
+    )
+    ci = _npm(tmp_path, "ci", "--dry-run")
+    assert ci.returncode != 0
+    assert "Missing: c@0.1.0 from lock file" in ci.stderr

@@ -25,12 +25,32 @@ itself and goes into ``extra["root"]``; every other entry is a :class:`LockedPac
 ``extra["path"]`` is its key (so nested copies ``node_modules/a/node_modules/b`` stay apart).
 The name is the entry's ``name`` when npm records one (an ``npm:`` alias: the folder name is
 then in ``extra["installed_as"]``), else the part after the last ``node_modules/``, else (a
-workspace folder such as ``packages/a``) the folder's base name.
+workspace folder such as ``packages/a``) the folder's name (``@scope/a`` under a scope folder).
+Besides the model's fields, an entry keeps in ``extra`` every other field npm writes (``link``,
+``devOptional``, ``peer``, ``extraneous``, ``license``, ``engines``, ``os``, ``cpu``, ``libc``,
+``funding``, ``bin``, ``deprecated``, ``inBundle``, ``hasInstallScript``, ``hasShrinkwrap``,
+``bundleDependencies``, ``acceptDependencies``, ``workspaces``, the dependency maps), and
+``extra["recorded_name"]`` when the entry names itself.
+
+:func:`write_package_lock` writes lockfileVersion 3 as npm 7+ does (``@npmcli/arborist``'s
+``Shrinkwrap``, stringified by ``json-stringify-nice``): 2-space indent, a final newline, and
+in every object the scalar and array members before the object members, each group with
+``name``, ``version``, ``lockfileVersion``, ``resolved``, ``integrity``, ``requires``,
+``packages``, ``dependencies`` first in that order and the other keys after them in
+``localeCompare(.., "en")`` order. That collation is reproduced exactly for ASCII (ICU's root
+order: punctuation, then digits, then letters with lower case first); other characters sort
+after ASCII by code point, an approximation. The root entry ``""`` is written from
+``Lockfile.extra["root"]`` as kept by the reader (a resolver must provide it: its name, version
+and dependency sections); a version 2 file is written back as version 3 (npm 7+ reads both; the
+legacy ``dependencies`` tree of version 2 is not kept).
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -43,7 +63,7 @@ from tuskops.packages.ecosystems._json_files import load_json_object as _load
 from tuskops.packages.ecosystems.npm import SCHEME
 from tuskops.packages.manifests import Dependency, LockedPackage, Lockfile, Manifest
 
-__all__ = ["classify_spec", "read_package_json", "read_package_lock"]
+__all__ = ["classify_spec", "read_package_json", "read_package_lock", "write_package_lock"]
 
 ECOSYSTEM = "npm"
 
@@ -304,17 +324,28 @@ _KEPT = (
     "engines",
     "os",
     "cpu",
+    "libc",
     "deprecated",
     "bin",
+    "funding",
+    "bundleDependencies",
+    "acceptDependencies",
+    "workspaces",
+    "extraneous",
 )
 
 
 def _name_from_key(key: str) -> str:
+    """The package name a folder implies (npm's ``nameFromFolder``): what follows the last
+    ``node_modules/``, else the base name, with its ``@scope/`` parent when there is one."""
     marker = "node_modules/"
     at = key.rfind(marker)
     if at >= 0:
         return key[at + len(marker) :]
-    return key.rstrip("/").rsplit("/", 1)[-1]
+    parts = key.rstrip("/").split("/")
+    if len(parts) >= 2 and parts[-2].startswith("@"):
+        return f"{parts[-2]}/{parts[-1]}"
+    return parts[-1]
 
 
 def _locked(file: str, key: str, entry: Mapping[str, Any]) -> LockedPackage:
@@ -341,6 +372,8 @@ def _locked(file: str, key: str, entry: Mapping[str, Any]) -> LockedPackage:
     extra: dict[str, Any] = {"path": key}
     if recorded and recorded != installed_as and "node_modules/" in key:
         extra["installed_as"] = installed_as
+    if recorded:
+        extra["recorded_name"] = True
     if link:
         extra["link"] = True
     if dev_optional:
@@ -351,6 +384,9 @@ def _locked(file: str, key: str, entry: Mapping[str, Any]) -> LockedPackage:
         extra["local"] = True  # a workspace or linked folder, not an install location
     if optional_deps:
         extra["optionalDependencies"] = sorted(optional_deps)
+        if any(n in deps for n in optional_deps):
+            # ``dependencies`` above keeps one spec per name: keep these apart to write both.
+            extra["optionalDependencySpecs"] = optional_deps
     if peer_deps:
         extra["peerDependencies"] = peer_deps
     if dev_deps:
@@ -429,3 +465,161 @@ def read_package_lock(path: Path) -> Lockfile:
         packages=tuple(packages),
         extra=extra,
     )
+
+
+# --- writing package-lock.json ----------------------------------------------------------------
+
+#: Keys json-stringify-nice puts first, in this order (arborist's ``swKeyOrder``).
+_KEY_ORDER = (
+    "name",
+    "version",
+    "lockfileVersion",
+    "resolved",
+    "integrity",
+    "requires",
+    "packages",
+    "dependencies",
+)
+#: ICU's root collation order of printable ASCII (what ``localeCompare(.., "en")`` gives),
+#: letters by their lower-case form; the case difference only counts when all else is equal.
+_COLLATION = " _-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$0123456789abcdefghijklmnopqrstuvwxyz"
+_PRIMARY = {c: i for i, c in enumerate(_COLLATION)}
+#: Flags npm writes on an entry besides ``dev`` and ``optional`` (the model's own fields).
+_FLAGS = ("devOptional", "peer", "extraneous", "inBundle", "hasInstallScript", "hasShrinkwrap")
+_PASSED_ON = (
+    "peerDependencies",
+    "peerDependenciesMeta",
+    "devDependencies",
+    *(k for k in _KEPT if k not in _FLAGS),
+)
+
+
+def _collation_key(text: str) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """Sort key of ``localeCompare(.., "en")``: primary (base letters), secondary (accents),
+    tertiary (lower case before upper)."""
+    primary: list[int] = []
+    secondary: list[int] = []
+    tertiary: list[int] = []
+    for char in unicodedata.normalize("NFD", text):
+        if unicodedata.combining(char):
+            secondary.append(ord(char))
+            continue
+        lower = char.lower()
+        primary.append(_PRIMARY.get(lower, len(_COLLATION) + ord(lower)))
+        secondary.append(0)
+        tertiary.append(1 if char != lower else 0)
+    return tuple(primary), tuple(secondary), tuple(tertiary)
+
+
+def _compare_keys(a: tuple[str, Any], b: tuple[str, Any]) -> int:
+    """json-stringify-nice's order of two members: scalars and arrays before objects, then the
+    preferred keys in their order, then the rest by locale."""
+    a_obj, b_obj = isinstance(a[1], dict), isinstance(b[1], dict)
+    if a_obj != b_obj:
+        return 1 if a_obj else -1
+    a_pref, b_pref = a[0] in _KEY_ORDER, b[0] in _KEY_ORDER
+    if a_pref and b_pref:
+        return _KEY_ORDER.index(a[0]) - _KEY_ORDER.index(b[0])
+    if a_pref != b_pref:
+        return -1 if a_pref else 1
+    ka, kb = _collation_key(a[0]), _collation_key(b[0])
+    return (ka > kb) - (ka < kb)
+
+
+def _nice(value: Any) -> Any:
+    """``value`` with every object's members in json-stringify-nice's order."""
+    if isinstance(value, Mapping):
+        members = sorted(
+            ((k, _nice(v)) for k, v in value.items()), key=functools.cmp_to_key(_compare_keys)
+        )
+        return dict(members)
+    if isinstance(value, list | tuple):
+        return [_nice(v) for v in value]
+    return value
+
+
+def _split_dependency(file: str, text: str, where: str) -> tuple[str, str]:
+    name, sep, spec = text.partition(" ")
+    if not sep or not name:
+        raise ManifestError(
+            file, f"dependency {text!r} has no spec: package-lock.json needs 'name spec'", where
+        )
+    return name, spec
+
+
+def _lock_entry(file: str, package: LockedPackage, key: str) -> dict[str, Any]:
+    where = _field("packages", key)
+    extra = package.extra
+    if extra.get("link"):
+        # npm writes a link as where it points and nothing else; the target has its own entry.
+        if not package.source:
+            raise ManifestError(file, f"link {key!r} has no target (source)", where)
+        return {"resolved": package.source, "link": True}
+    entry: dict[str, Any] = {}
+    if extra.get("recorded_name") or package.name != _name_from_key(key):
+        entry["name"] = package.name
+    if package.version:
+        entry["version"] = package.version
+    if package.source:
+        entry["resolved"] = package.source
+    if package.hashes:
+        entry["integrity"] = " ".join(package.hashes)
+    if package.dev:
+        entry["dev"] = True
+    if package.optional:
+        entry["optional"] = True
+    for flag in _FLAGS:
+        if extra.get(flag):
+            entry[flag] = extra[flag]
+
+    optional_names = set(extra.get("optionalDependencies", ()))
+    both: Mapping[str, str] = extra.get("optionalDependencySpecs", {})
+    dependencies: dict[str, str] = {}
+    optional: dict[str, str] = dict(both)
+    for i, text in enumerate(package.dependencies):
+        name, spec = _split_dependency(file, text, f"{where}.dependencies[{i}]")
+        if name in optional_names and name not in both:
+            optional[name] = spec
+        else:
+            dependencies[name] = spec
+    missing = sorted(optional_names - set(optional))
+    if missing:
+        raise ManifestError(
+            file, f"optional dependency {missing[0]!r} has no spec", f"{where}.optionalDependencies"
+        )
+    if dependencies:
+        entry["dependencies"] = dependencies
+    if optional:
+        entry["optionalDependencies"] = optional
+    for name in _PASSED_ON:
+        if name in extra:
+            entry[name] = extra[name]
+    return entry
+
+
+def write_package_lock(lock: Lockfile) -> str:
+    """``lock`` as the text of a lockfileVersion 3 ``package-lock.json``, as npm writes it."""
+    file = lock.path
+    packages: dict[str, Any] = {}
+    root = lock.extra.get("root")
+    if root is not None:
+        if not isinstance(root, Mapping):
+            raise ManifestError(file, "the root entry must be an object", _field("packages", ""))
+        packages[""] = root
+    for package in lock.packages:
+        if not package.name:
+            raise ManifestError(file, "a package has no name", "packages")
+        key = package.extra.get("path") or (
+            f"node_modules/{package.extra.get('installed_as', package.name)}"
+        )
+        if key in packages:
+            raise ManifestError(file, f"two packages are installed at {key!r}", "packages")
+        packages[key] = _lock_entry(file, package, key)
+    data: dict[str, Any] = {}
+    for name in ("name", "version"):
+        if name in lock.extra:
+            data[name] = lock.extra[name]
+    data["lockfileVersion"] = 3
+    data["requires"] = lock.extra.get("requires", True)
+    data["packages"] = packages
+    return json.dumps(_nice(data), indent=2, ensure_ascii=False) + "\n"
