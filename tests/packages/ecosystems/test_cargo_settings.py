@@ -61,7 +61,8 @@ def test_hierarchy_deeper_wins_and_tables_merge(project: Path, home: Path) -> No
     )
     home_cfg = write(
         home / ".cargo/config.toml",
-        '[registries.corp]\nindex = "sparse+https://home.example/"\n[registry]\ndefault = "other"\n',
+        '[registries.corp]\nindex = "sparse+https://home.example/"\n'
+        '[registry]\ndefault = "other"\n',
     )
     settings = run(project, home)
     assert settings.files == (str(home_cfg), str(top), str(deep))
@@ -114,6 +115,17 @@ def test_replace_with_chain(project: Path, home: Path) -> None:
     )
     assert default.source == f"{cfg}:6"
     assert names(settings) == ["mirror"]
+    assert settings.warnings == ()
+
+    # replace-with on another source is not applied, and says so.
+    write(
+        cfg,
+        '[source.my-git]\ngit = "https://example.com/x.git"\nreplace-with = "vendored"\n'
+        '[source.vendored]\ndirectory = "vendor"\n',
+    )
+    settings = run(project, home)
+    assert names(settings) == ["crates-io"]
+    assert any("'my-git'" in w and "only applied to crates-io" in w for w in settings.warnings)
 
 
 def test_replace_with_a_named_registry(project: Path, home: Path) -> None:

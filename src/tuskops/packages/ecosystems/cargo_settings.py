@@ -314,12 +314,6 @@ def _crates_io(
             "supported; the sparse index is used"
         )
     sources = config.table("source")
-    for name, table in sources.items():
-        if name != CRATES_IO and isinstance(table, dict) and "replace-with" in table:
-            warnings.append(
-                f"source '{name}' ({table['replace-with'].source}): replace-with is only "
-                "applied to crates-io"
-            )
     chain = [CRATES_IO]
     current = CRATES_IO
     while True:
@@ -337,6 +331,13 @@ def _crates_io(
             )
         chain.append(target)
         current = target
+    for name, table in sources.items():
+        # Steps of crates-io's own chain are applied; a replace-with elsewhere is not.
+        if name not in chain and isinstance(table, dict) and "replace-with" in table:
+            warnings.append(
+                f"source '{name}' ({table['replace-with'].source}): replace-with is only "
+                "applied to crates-io"
+            )
     if current == CRATES_IO:
         return default
     table = sources.get(current)
