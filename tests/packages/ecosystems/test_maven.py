@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from tuskops.errors import VersionSyntaxError
@@ -189,8 +189,16 @@ def test_antisymmetric_and_hash_consistent(a: MavenVersion, b: MavenVersion) -> 
         assert hash(a) == hash(b)
 
 
+def test_maven_itself_is_not_transitive_for_a_leading_qualifier() -> None:
+    # ComparableVersion compares a string item below any number but a bare unknown
+    # qualifier above a release, so "0" < "a" < "0.alpha" < "0": a cycle Maven has too.
+    # Being faithful means keeping it; the property test below avoids such versions.
+    assert V("0") < V("a") < V("0.alpha") < V("0")
+
+
 @given(versions(), versions(), versions())
 def test_transitive(a: MavenVersion, b: MavenVersion, c: MavenVersion) -> None:
+    assume(all(v.text[:1].isdigit() for v in (a, b, c)))
     if a <= b and b <= c:
         assert a <= c
     if a == b and b == c:
