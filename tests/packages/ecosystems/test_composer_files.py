@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,12 @@ import pytest
 from tuskops.errors import ManifestError
 from tuskops.packages import manifests
 from tuskops.packages.ecosystems.composer_files import (
+    PLUGIN_API_VERSION,
+    content_hash,
     is_platform_package,
     read_composer_json,
     read_composer_lock,
+    write_composer_lock,
 )
 from tuskops.packages.manifests import Dependency, LockedPackage, Lockfile, Manifest
 
@@ -399,7 +403,8 @@ def test_lock_registry_package(tmp_path: Path) -> None:
     assert monolog.extra["provide"] == {"psr/log-implementation": "3.0.0"}
     assert monolog.extra["license"] == ["MIT"]
     assert monolog.extra["time"] == "2023-10-27T15:32:31+00:00"
-    assert "autoload" not in monolog.extra
+    # Kept so that the lock can be written back.
+    assert monolog.extra["autoload"] == {"psr-4": {"Monolog\\": "src/Monolog"}}
 
 
 def test_lock_shasum_becomes_hash(tmp_path: Path) -> None:
@@ -548,3 +553,448 @@ def test_read_dispatches_composer_lock(tmp_path: Path) -> None:
     assert isinstance(result, Lockfile)
     assert result.format == "composer.lock"
     json.dumps(result.to_json())
+
+
+# --- writing composer.lock --------------------------------------------------------------------
+
+#: As Composer 2.7+ writes it (JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES |
+#: JSON_UNESCAPED_UNICODE, final newline): packages sorted by name, ArrayDumper's key order with
+#: `time` last, a dev package, an alias of a branch, stability flags, `{}` for an empty object.
+COMPOSER_WRITTEN = r"""{
+    "_readme": [
+        "This file locks the dependencies of your project to a known state",
+        "Read more about it at https://getcomposer.org/doc/01-basic-usage.md#installing-dependencies",
+        "This file is @generated automatically"
+    ],
+    "content-hash": "6a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d",
+    "packages": [
+        {
+            "name": "acme/legacy",
+            "version": "dev-main",
+            "source": {
+                "type": "git",
+                "url": "https://github.com/acme/legacy.git",
+                "reference": "9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b"
+            },
+            "dist": {
+                "type": "zip",
+                "url": "https://api.github.com/repos/acme/legacy/zipball/9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b",
+                "reference": "9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b",
+                "shasum": ""
+            },
+            "require": {
+                "php": ">=8.1"
+            },
+            "default-branch": true,
+            "type": "library",
+            "autoload": {
+                "psr-4": {
+                    "Acme\\Legacy\\": "src/"
+                }
+            },
+            "license": [
+                "proprietary"
+            ],
+            "authors": [
+                {
+                    "name": "Jérôme Dupré",
+                    "email": "jerome@acme.example"
+                }
+            ],
+            "description": "Legacy helpers — kept for the old shop",
+            "time": "2024-02-01T10:11:12+00:00"
+        },
+        {
+            "name": "monolog/monolog",
+            "version": "3.5.0",
+            "source": {
+                "type": "git",
+                "url": "https://github.com/Seldaek/monolog.git",
+                "reference": "c915e2634718dbc8a4a15c61b0e62e7a44e14448"
+            },
+            "dist": {
+                "type": "zip",
+                "url": "https://api.github.com/repos/Seldaek/monolog/zipball/c915e2634718dbc8a4a15c61b0e62e7a44e14448",
+                "reference": "c915e2634718dbc8a4a15c61b0e62e7a44e14448",
+                "shasum": ""
+            },
+            "require": {
+                "php": ">=8.1",
+                "psr/log": "^2.0 || ^3.0"
+            },
+            "provide": {
+                "psr/log-implementation": "3.0.0"
+            },
+            "require-dev": {
+                "phpunit/phpunit": "^10.1"
+            },
+            "suggest": {
+                "ext-mbstring": "Allow to work properly with unicode symbols"
+            },
+            "type": "library",
+            "extra": {
+                "branch-alias": {
+                    "dev-main": "3.x-dev"
+                }
+            },
+            "autoload": {
+                "psr-4": {
+                    "Monolog\\": "src/Monolog"
+                }
+            },
+            "notification-url": "https://packagist.org/downloads/",
+            "license": [
+                "MIT"
+            ],
+            "authors": [
+                {
+                    "name": "Jordi Boggiano",
+                    "email": "j.boggiano@seld.be",
+                    "homepage": "https://seld.be"
+                }
+            ],
+            "description": "Sends your logs to files, sockets, inboxes, databases and web services",
+            "homepage": "https://github.com/Seldaek/monolog",
+            "keywords": [
+                "log",
+                "logging",
+                "psr-3"
+            ],
+            "support": {
+                "issues": "https://github.com/Seldaek/monolog/issues",
+                "source": "https://github.com/Seldaek/monolog/tree/3.5.0"
+            },
+            "funding": [
+                {
+                    "url": "https://github.com/Seldaek",
+                    "type": "github"
+                },
+                {
+                    "url": "https://tidelift.com/funding/github/packagist/monolog/monolog",
+                    "type": "tidelift"
+                }
+            ],
+            "time": "2023-10-27T15:32:31+00:00"
+        },
+        {
+            "name": "psr/log",
+            "version": "3.0.0",
+            "dist": {
+                "type": "zip",
+                "url": "https://repo.acme.example/dists/psr/log/3.0.0/psr-log-3.0.0.zip",
+                "reference": "fe5ea303b0887d5caefd3d431c3e61ad47037001",
+                "shasum": "9b5b1e1b8c3a8d0d0d3c4ac5bb0c4fd8d28a4f1f"
+            },
+            "require": {
+                "php": ">=8.0.0"
+            },
+            "type": "library",
+            "autoload": {
+                "psr-4": {
+                    "Psr\\Log\\": "src"
+                }
+            },
+            "license": [
+                "MIT"
+            ],
+            "description": "Common interface for logging libraries",
+            "time": "2021-07-14T16:46:02+00:00"
+        }
+    ],
+    "packages-dev": [
+        {
+            "name": "phpunit/phpunit",
+            "version": "10.5.5",
+            "source": {
+                "type": "git",
+                "url": "https://github.com/sebastianbergmann/phpunit.git",
+                "reference": "ed21115d505b4b4f7dc7b5651464e19a2c7f7856"
+            },
+            "dist": {
+                "type": "zip",
+                "url": "https://api.github.com/repos/sebastianbergmann/phpunit/zipball/ed21115d505b4b4f7dc7b5651464e19a2c7f7856",
+                "reference": "ed21115d505b4b4f7dc7b5651464e19a2c7f7856",
+                "shasum": ""
+            },
+            "require": {
+                "ext-dom": "*",
+                "php": ">=8.1"
+            },
+            "suggest": {
+                "ext-soap": "To be able to generate mocks based on WSDL files"
+            },
+            "bin": [
+                "phpunit"
+            ],
+            "type": "library",
+            "extra": {
+                "branch-alias": {
+                    "dev-main": "10.5-dev"
+                }
+            },
+            "autoload": {
+                "files": [
+                    "src/Framework/Assert/Functions.php"
+                ],
+                "classmap": [
+                    "src/"
+                ]
+            },
+            "notification-url": "https://packagist.org/downloads/",
+            "license": [
+                "BSD-3-Clause"
+            ],
+            "description": "The PHP Unit Testing framework.",
+            "time": "2023-12-27T15:13:52+00:00"
+        }
+    ],
+    "aliases": [
+        {
+            "package": "acme/legacy",
+            "version": "dev-main",
+            "alias": "1.9.0",
+            "alias_normalized": "1.9.0.0"
+        }
+    ],
+    "minimum-stability": "dev",
+    "stability-flags": {
+        "acme/legacy": 20
+    },
+    "prefer-stable": true,
+    "prefer-lowest": false,
+    "platform": {
+        "php": ">=8.1",
+        "ext-json": "*"
+    },
+    "platform-dev": {},
+    "platform-overrides": {
+        "php": "8.1.27"
+    },
+    "plugin-api-version": "2.6.0"
+}
+"""
+
+#: Composer before 2.7: empty objects as PHP's `[]`; `packages-dev` null after --no-dev.
+OLD_COMPOSER_WRITTEN = """{
+    "_readme": [
+        "This file locks the dependencies of your project to a known state",
+        "Read more about it at https://getcomposer.org/doc/01-basic-usage.md#installing-dependencies",
+        "This file is @generated automatically"
+    ],
+    "content-hash": "d751713988987e9331980363e24189ce",
+    "packages": [],
+    "packages-dev": null,
+    "aliases": [],
+    "minimum-stability": "stable",
+    "stability-flags": [],
+    "prefer-stable": false,
+    "prefer-lowest": false,
+    "platform": [],
+    "platform-dev": [],
+    "plugin-api-version": "2.3.0"
+}
+"""
+
+
+def write_text(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "composer.lock"
+    path.write_bytes(text.encode())
+    return path
+
+
+@pytest.mark.parametrize(
+    "text", [COMPOSER_WRITTEN, OLD_COMPOSER_WRITTEN], ids=["composer-2.7", "composer-2.3"]
+)
+def test_composer_lock_round_trip(tmp_path: Path, text: str) -> None:
+    lock = read_composer_lock(write_text(tmp_path, text))
+    assert write_composer_lock(lock) == text
+    out = tmp_path / "out" / "composer.lock"
+    out.parent.mkdir()
+    manifests.write(lock, out)
+    assert out.read_bytes() == text.encode()
+
+
+def test_written_order_does_not_depend_on_the_model_order(tmp_path: Path) -> None:
+    lock = read_composer_lock(write_text(tmp_path, COMPOSER_WRITTEN))
+    shuffled = Lockfile(
+        lock.ecosystem,
+        lock.path,
+        lock.format,
+        tuple(reversed(lock.packages)),
+        {**lock.extra, "aliases": [dict(reversed(list(a.items()))) for a in lock.extra["aliases"]]},
+    )
+    assert write_composer_lock(shuffled) == COMPOSER_WRITTEN
+
+
+def test_writer_drops_what_the_locker_drops(tmp_path: Path) -> None:
+    # COMPOSER_LOCK above has a version_normalized (as Composer 1 wrote); the Locker omits it.
+    lock = read_composer_lock(write(tmp_path, "composer.lock", COMPOSER_LOCK))
+    data = json.loads(write_composer_lock(lock))
+    phpunit = data["packages-dev"][0]
+    assert "version_normalized" not in phpunit
+    monolog = next(p for p in data["packages"] if p["name"] == "monolog/monolog")
+    assert list(monolog) == [  # ArrayDumper's order, time last
+        "name",
+        "version",
+        "source",
+        "dist",
+        "require",
+        "provide",
+        "require-dev",
+        "suggest",
+        "type",
+        "autoload",
+        "notification-url",
+        "license",
+        "time",
+    ]
+
+
+BUILT_COMPOSER = Lockfile(
+    ecosystem="composer",
+    path="composer.lock",
+    format="composer.lock",
+    packages=(
+        LockedPackage(
+            "psr/log",
+            "3.0.0",
+            source="https://repo.acme.example/psr-log-3.0.0.zip",
+            hashes=("sha1:9b5b1e1b8c3a8d0d0d3c4ac5bb0c4fd8d28a4f1f",),
+            dependencies=("php >=8.0.0",),
+            extra={
+                "dist": {
+                    "type": "zip",
+                    "url": "https://repo.acme.example/psr-log-3.0.0.zip",
+                    "shasum": "9b5b1e1b8c3a8d0d0d3c4ac5bb0c4fd8d28a4f1f",
+                },
+                "type": "library",
+            },
+        ),
+        LockedPackage("phpstan/phpstan", "1.10.57", dev=True, extra={"type": "library"}),
+    ),
+    extra={
+        "content-hash": "0123456789abcdef0123456789abcdef",
+        "stability-flags": {},
+        "aliases": [],
+        "platform": {"php": "^8.1"},
+        "platform-dev": {},
+    },
+)
+
+BUILT_COMPOSER_TEXT = """{
+    "_readme": [
+        "This file locks the dependencies of your project to a known state",
+        "Read more about it at https://getcomposer.org/doc/01-basic-usage.md#installing-dependencies",
+        "This file is @generated automatically"
+    ],
+    "content-hash": "0123456789abcdef0123456789abcdef",
+    "packages": [
+        {
+            "name": "psr/log",
+            "version": "3.0.0",
+            "dist": {
+                "type": "zip",
+                "url": "https://repo.acme.example/psr-log-3.0.0.zip",
+                "shasum": "9b5b1e1b8c3a8d0d0d3c4ac5bb0c4fd8d28a4f1f"
+            },
+            "require": {
+                "php": ">=8.0.0"
+            },
+            "type": "library"
+        }
+    ],
+    "packages-dev": [
+        {
+            "name": "phpstan/phpstan",
+            "version": "1.10.57",
+            "type": "library"
+        }
+    ],
+    "aliases": [],
+    "minimum-stability": "stable",
+    "stability-flags": {},
+    "prefer-stable": false,
+    "prefer-lowest": false,
+    "platform": {
+        "php": "^8.1"
+    },
+    "platform-dev": {},
+    "plugin-api-version": "2.6.0"
+}
+"""
+
+
+def test_write_built_model_and_read_it_back(tmp_path: Path) -> None:
+    text = write_composer_lock(BUILT_COMPOSER)
+    assert text == BUILT_COMPOSER_TEXT
+    back = read_composer_lock(write_text(tmp_path, text))
+    assert back.packages == BUILT_COMPOSER.packages
+    assert {k: back.extra[k] for k in BUILT_COMPOSER.extra} == dict(BUILT_COMPOSER.extra)
+    assert back.extra["plugin-api-version"] == PLUGIN_API_VERSION
+
+
+def test_model_fields_win_and_a_bare_package_gets_a_dist() -> None:
+    lock = Lockfile(
+        "composer",
+        "composer.lock",
+        "composer.lock",
+        (
+            LockedPackage(
+                "acme/tool",
+                "2.0.0",
+                source="https://repo.acme.example/tool-2.0.0.zip",
+                hashes=("sha1:da39a3ee5e6b4b0d3255bfef95601890afd80709",),
+            ),
+            LockedPackage(
+                "acme/vcs",
+                "dev-main",
+                source="https://git.acme.example/vcs.git",
+                extra={"source": {"type": "git", "url": "old", "reference": "abc"}},
+            ),
+        ),
+        {"content-hash": "x"},
+    )
+    tool, vcs = json.loads(write_composer_lock(lock))["packages"]
+    assert tool["dist"] == {
+        "type": "zip",
+        "url": "https://repo.acme.example/tool-2.0.0.zip",
+        "shasum": "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+    }
+    assert vcs["source"] == {
+        "type": "git",
+        "url": "https://git.acme.example/vcs.git",
+        "reference": "abc",
+    }
+
+
+def test_writer_needs_the_content_hash() -> None:
+    lock = Lockfile("composer", "composer.lock", "composer.lock", ())
+    with pytest.raises(ValueError, match="content_hash"):
+        write_composer_lock(lock)
+
+
+def test_content_hash_as_composer_computes_it() -> None:
+    # md5("[]"): the hash Composer writes for a composer.json with none of the relevant keys.
+    assert content_hash({"description": "nothing relevant"}) == "d751713988987e9331980363e24189ce"
+    composer_json = {
+        "require": {"monolog/monolog": "^3.5"},
+        "name": "acme/shop",
+        "description": "ignored",
+        "extra": {"author": "Jérôme", "empty": {}},
+        "config": {"sort-packages": True, "platform": {"php": "8.1.27"}},
+    }
+    # Keys sorted, compact, slashes and non-ASCII escaped, {} decoded by PHP as [].
+    encoded = (
+        '{"config":{"platform":{"php":"8.1.27"}},'
+        '"extra":{"author":"J\\u00e9r\\u00f4me","empty":[]},'
+        '"name":"acme\\/shop","require":{"monolog\\/monolog":"^3.5"}}'
+    )
+    assert content_hash(composer_json) == hashlib.md5(encoded.encode()).hexdigest()
+
+
+def test_line_separators_stay_escaped_as_php_writes_them() -> None:
+    package = LockedPackage("acme/x", "1.0.0", extra={"description": "a\u2028b\u2029c é/"})
+    text = write_composer_lock(
+        Lockfile("composer", "c", "composer.lock", (package,), {"content-hash": "h"})
+    )
+    assert '"description": "a\\u2028b\\u2029c é/"' in text

@@ -17,14 +17,40 @@ source (VCS) URL; both objects are kept in ``extra``; a non-empty ``dist.shasum`
 becomes the hash ``sha1:<hex>``. ``require`` entries become ``"name constraint"``. The lock's
 ``content-hash``, ``plugin-api-version``, ``stability-flags``, ``aliases``, ``platform``,
 ``platform-dev``, ``minimum-stability``, ``prefer-stable``, ``prefer-lowest`` and
-``platform-overrides`` go into the lockfile's ``extra``.
+``platform-overrides`` go into the lockfile's ``extra``. Every other field of a locked package
+(``autoload``, ``authors``, ``description``, ``time``, ...) is kept in its ``extra`` under its
+own name, so that the lock can be written back.
 
 PHP writes an empty associative array as ``[]``, so an empty JSON array is accepted wherever
-an object is expected (``"platform": []``, ``"stability-flags": []``).
+an object is expected (``"platform": []``, ``"stability-flags": []``). Which of
+``stability-flags``, ``platform`` and ``platform-dev`` were written as ``[]`` is kept in the
+lock's ``extra["empty_as_list"]`` (Composer before 2.7 wrote ``[]``, later versions ``{}``), and
+``"packages-dev": null`` as ``extra["packages-dev"] = None``.
+
+:func:`write_composer_lock` writes the lock as Composer's ``Locker`` does: ``JsonFile::encode``
+with ``JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE`` (4-space indent,
+``"key": value``, U+2028/U+2029 still escaped as PHP does) and a final newline; top-level keys
+``_readme``, ``content-hash``, ``packages``, ``packages-dev``, ``aliases``,
+``minimum-stability``, ``stability-flags``, ``prefer-stable``, ``prefer-lowest``, ``platform``,
+``platform-dev``, ``platform-overrides`` (when set), ``plugin-api-version``; packages sorted by
+name then version (``strcmp``), each with its keys in ``ArrayDumper``'s order and ``time``
+last. Empty ``stability-flags``/``platform``/``platform-dev`` are ``{}`` unless the reader saw
+``[]``. The model wins over ``extra``: ``require`` comes from ``dependencies``, ``dist.url``
+(else ``source.url``) from ``source``, ``dist.shasum`` from a ``sha1:`` hash; a package with a
+URL but neither ``extra["dist"]`` nor ``extra["source"]`` gets ``dist: {type: zip, url,
+shasum}``. Defaults for a model built in code: ``minimum-stability`` ``stable``, flags false,
+``plugin-api-version`` :data:`PLUGIN_API_VERSION`.
+
+``content-hash`` is not derivable from the lock: Composer takes the MD5 of the relevant part of
+``composer.json``. The caller puts it in ``lock.extra["content-hash"]``, computing it with
+:func:`content_hash` from the parsed ``composer.json``; the writer raises ``ValueError``
+without it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -37,7 +63,14 @@ from tuskops.packages.ecosystems._json_files import load_json_object as _load
 from tuskops.packages.ecosystems.composer import SCHEME
 from tuskops.packages.manifests import Dependency, LockedPackage, Lockfile, Manifest
 
-__all__ = ["is_platform_package", "read_composer_json", "read_composer_lock"]
+__all__ = [
+    "PLUGIN_API_VERSION",
+    "content_hash",
+    "is_platform_package",
+    "read_composer_json",
+    "read_composer_lock",
+    "write_composer_lock",
+]
 
 ECOSYSTEM = "composer"
 
@@ -230,8 +263,8 @@ def read_composer_json(path: Path) -> Manifest:
 
 # --- composer.lock ----------------------------------------------------------------------------
 
-#: Package fields kept in a locked package's ``extra`` when present.
-_KEPT = ("version_normalized", "type", "license", "time", "notification-url", "abandoned")
+#: Package fields the model holds itself; every other field is kept in ``extra`` as is.
+_MODELLED = ("name", "version", "require")
 
 
 def _origin(
@@ -277,9 +310,9 @@ def _locked(file: str, entry: Any, section: str, index: int, dev: bool) -> Locke
         links = _opt_object(file, entry, section_name, *where)
         if links:
             extra[section_name] = links
-    for kept in _KEPT:
-        if kept in entry:
-            extra[kept] = entry[kept]
+    for key, value in entry.items():
+        if key not in _MODELLED and key not in extra:
+            extra[key] = value
     return LockedPackage(
         name=name,
         version=version,
@@ -318,6 +351,13 @@ def read_composer_lock(path: Path) -> Lockfile:
     ]
 
     extra: dict[str, Any] = {}
+    if "packages-dev" in data and data["packages-dev"] is None:
+        extra["packages-dev"] = None
+    empty_as_list = [
+        k for k in ("stability-flags", "platform", "platform-dev") if data.get(k) == []
+    ]
+    if empty_as_list:
+        extra["empty_as_list"] = tuple(empty_as_list)
     for key in ("content-hash", "hash", "plugin-api-version"):
         value = _opt_str(file, data, key)
         if value is not None:
@@ -357,3 +397,186 @@ def read_composer_lock(path: Path) -> Lockfile:
         packages=tuple(packages),
         extra=extra,
     )
+
+
+# --- composer.lock writer ---------------------------------------------------------------------
+
+#: Composer's PluginInterface::PLUGIN_API_VERSION (Composer 2.6 to 2.8).
+PLUGIN_API_VERSION = "2.6.0"
+
+_README = [
+    "This file locks the dependencies of your project to a known state",
+    "Read more about it at https://getcomposer.org/doc/01-basic-usage.md#installing-dependencies",
+    # Split, as Composer does, so that tools do not take this source file for a generated one.
+    "This file is @" + "generated automatically",
+]
+
+#: ArrayDumper::dump's key order (``version_normalized`` and ``installation-source`` are
+#: dropped by the Locker; ``time`` is moved last).
+_PACKAGE_ORDER = (
+    "name",
+    "version",
+    "version_normalized",
+    "target-dir",
+    "source",
+    "dist",
+    "require",
+    "conflict",
+    "provide",
+    "replace",
+    "require-dev",
+    "suggest",
+    "default-branch",
+    "bin",
+    "type",
+    "extra",
+    "installation-source",
+    "autoload",
+    "autoload-dev",
+    "notification-url",
+    "include-path",
+    "php-ext",
+    "archive",
+    "scripts",
+    "license",
+    "authors",
+    "description",
+    "homepage",
+    "keywords",
+    "repositories",
+    "support",
+    "funding",
+    "abandoned",
+    "transport-options",
+)
+_ORIGIN_ORDER = ("type", "url", "reference", "shasum", "mirrors")
+_ALIAS_ORDER = ("package", "version", "alias", "alias_normalized")
+
+
+def _ordered(data: Mapping[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
+    """``data`` with the keys of ``order`` first, in that order, then the rest as they are."""
+    out = {key: data[key] for key in order if key in data}
+    out.update((key, value) for key, value in data.items() if key not in out)
+    return out
+
+
+def _php_json(value: Any, *, pretty: bool) -> str:
+    """JSON as PHP's ``json_encode`` writes it: pretty with unescaped slashes and unicode (the
+    lock file), or compact with both escaped (flags 0, for the content hash)."""
+    if pretty:
+        text = json.dumps(value, indent=4, ensure_ascii=False)
+        # JSON_UNESCAPED_UNICODE still escapes the line terminators U+2028 and U+2029.
+        return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=True).replace("/", "\\/")
+
+
+def _php_arrays(value: Any) -> Any:
+    """``value`` as it is after ``json_decode($json, true)``: an empty object is an empty
+    array, and encodes back as ``[]``."""
+    if isinstance(value, dict):
+        return {k: _php_arrays(v) for k, v in value.items()} if value else []
+    if isinstance(value, list):
+        return [_php_arrays(v) for v in value]
+    return value
+
+
+def content_hash(composer_json: Mapping[str, Any]) -> str:
+    """Composer's ``Locker::getContentHash``: the MD5 of the relevant keys of the parsed
+    ``composer.json`` (and ``config.platform``), sorted, encoded compactly with PHP's default
+    escaping."""
+    relevant = (
+        "name",
+        "version",
+        "require",
+        "require-dev",
+        "conflict",
+        "replace",
+        "provide",
+        "minimum-stability",
+        "prefer-stable",
+        "repositories",
+        "extra",
+    )
+    content: dict[str, Any] = {k: composer_json[k] for k in relevant if k in composer_json}
+    config = composer_json.get("config")
+    if isinstance(config, Mapping) and "platform" in config:
+        content["config"] = {"platform": config["platform"]}
+    encoded = _php_json(_php_arrays(dict(sorted(content.items()))), pretty=False)
+    return hashlib.md5(encoded.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def _package_entry(package: LockedPackage) -> dict[str, Any]:
+    data: dict[str, Any] = dict(package.extra)
+    data["name"] = package.name
+    data["version"] = package.version
+    require: dict[str, str] = {}
+    for item in package.dependencies:
+        name, _, constraint = item.partition(" ")
+        require[name] = constraint
+    if require:
+        data["require"] = require
+    sha1 = next((h.removeprefix("sha1:") for h in package.hashes if h.startswith("sha1:")), None)
+    source = dict(data["source"]) if isinstance(data.get("source"), Mapping) else None
+    dist = dict(data["dist"]) if isinstance(data.get("dist"), Mapping) else None
+    if dist is None and source is None and package.source:
+        dist = {"type": "zip", "url": package.source, "shasum": ""}
+    if dist is not None:
+        if package.source:
+            dist["url"] = package.source
+        if sha1 is not None:
+            dist["shasum"] = sha1
+        data["dist"] = _ordered(dist, _ORIGIN_ORDER)
+    elif source is not None and package.source:
+        source["url"] = package.source
+    if source is not None:
+        data["source"] = _ordered(source, _ORIGIN_ORDER)
+    # The Locker drops these two and moves the release time to the end.
+    data.pop("version_normalized", None)
+    data.pop("installation-source", None)
+    time = data.pop("time", None)
+    entry = _ordered(data, _PACKAGE_ORDER)
+    if time is not None:
+        entry["time"] = time
+    return entry
+
+
+def _packages(packages: list[LockedPackage]) -> list[dict[str, Any]]:
+    entries = [_package_entry(p) for p in packages]
+    # Locker::lockPackages: usort by strcmp of name, then of version (byte order).
+    entries.sort(key=lambda e: (e["name"].encode(), e["version"].encode()))
+    return entries
+
+
+def write_composer_lock(lock: Lockfile) -> str:
+    """``lock`` as Composer writes ``composer.lock``; see the module docstring."""
+    extra = lock.extra
+    if not extra.get("content-hash"):
+        raise ValueError(
+            "composer.lock needs lock.extra['content-hash'] "
+            "(computed with content_hash() from composer.json)"
+        )
+    empty_as_list = set(extra.get("empty_as_list", ()))
+
+    def php_object(key: str) -> Any:
+        value = dict(extra.get(key) or {})
+        return value or ([] if key in empty_as_list else {})
+
+    out: dict[str, Any] = {"_readme": list(_README)}
+    if extra.get("hash"):
+        out["hash"] = extra["hash"]  # Composer 1.x wrote the old hash too
+    out["content-hash"] = extra["content-hash"]
+    out["packages"] = _packages([p for p in lock.packages if not p.dev])
+    dev = [p for p in lock.packages if p.dev]
+    has_dev = dev or "packages-dev" not in extra or extra["packages-dev"] is not None
+    out["packages-dev"] = _packages(dev) if has_dev else None
+    out["aliases"] = [_ordered(a, _ALIAS_ORDER) for a in extra.get("aliases", ())]
+    out["minimum-stability"] = extra.get("minimum-stability", "stable")
+    out["stability-flags"] = php_object("stability-flags")
+    out["prefer-stable"] = bool(extra.get("prefer-stable", False))
+    out["prefer-lowest"] = bool(extra.get("prefer-lowest", False))
+    out["platform"] = php_object("platform")
+    out["platform-dev"] = php_object("platform-dev")
+    if extra.get("platform-overrides"):
+        out["platform-overrides"] = dict(extra["platform-overrides"])
+    out["plugin-api-version"] = extra.get("plugin-api-version", PLUGIN_API_VERSION)
+    return _php_json(out, pretty=True) + "\n"
