@@ -32,7 +32,9 @@ def write(path: Path, text: str) -> Path:
 
 
 def run(project: Path, home: Path, env: dict[str, str] | None = None) -> RegistrySettings:
-    return load(project_dir=project, env=env or {}, home=home)
+    # The walk up stops at pytest's base temp dir: the machine's /.cargo is never read.
+    stop = next(p for p in project.parents if p.name.startswith("pytest-of-"))
+    return load(project_dir=project, env=env or {}, home=home, search_stop=stop)
 
 
 def names(settings: RegistrySettings) -> list[str]:
@@ -84,6 +86,13 @@ def test_cargo_home_variable_and_no_double_read(tmp_path: Path, home: Path) -> N
     proj_cfg = write(tmp_path / ".cargo/config.toml", "")
     settings = run(tmp_path, home, {"CARGO_HOME": ".cargo"})
     assert settings.files == (str(proj_cfg),)
+
+
+def test_search_stop(project: Path, home: Path) -> None:
+    above = write(project.parent / ".cargo/config.toml", "")
+    write(project.parent.parent / ".cargo/config.toml", "")
+    settings = load(project_dir=project, env={}, home=home, search_stop=project.parent)
+    assert settings.files == (str(above),)
 
 
 def test_legacy_file_name(project: Path, home: Path) -> None:

@@ -6,8 +6,9 @@ Follows the Cargo Book: "Configuration" (https://doc.rust-lang.org/cargo/referen
 and "Source Replacement" (.../source-replacement.html):
 
 * Files: ``.cargo/config.toml`` in ``project_dir`` (Cargo's current directory) and in each of
-  its ancestors, then ``$CARGO_HOME/config.toml`` (``CARGO_HOME`` relative to ``project_dir``,
-  else ``~/.cargo``), read once even when it is also an ancestor's. A deeper directory wins;
+  its ancestors (up to ``search_stop``, default the root), then ``$CARGO_HOME/config.toml``
+  (``CARGO_HOME`` relative to ``project_dir``, else ``~/.cargo``), read once even when it is
+  also an ancestor's. A deeper directory wins;
   tables merge key by key and arrays are joined, higher precedence last. The legacy name without
   extension (``.cargo/config``) is read too and, as the Book says, wins when both exist (with a
   warning, as Cargo prints). ``$CARGO_HOME/credentials.toml`` (or legacy ``credentials``, also
@@ -167,9 +168,11 @@ def _merge(low: _Tree, high: _Tree) -> _Tree:
     return out
 
 
-def _ancestors(start: Path) -> Iterator[Path]:
-    yield start
-    yield from start.parents
+def _ancestors(start: Path, stop: Path | None) -> Iterator[Path]:
+    for directory in (start, *start.parents):
+        yield directory
+        if stop is not None and directory == stop:
+            return
 
 
 class _Config:
@@ -200,11 +203,16 @@ class _Config:
 
 
 def _load_tree(
-    project_dir: Path, env: Mapping[str, str], home: Path, warnings: list[str]
+    project_dir: Path,
+    env: Mapping[str, str],
+    home: Path,
+    search_stop: Path | None,
+    warnings: list[str],
 ) -> tuple[_Tree, list[str]]:
     cargo_home = project_dir / env["CARGO_HOME"] if env.get("CARGO_HOME") else home / ".cargo"
     found: list[Path] = []
-    for directory in _ancestors(project_dir.absolute()):
+    stop = search_stop.absolute() if search_stop is not None else None
+    for directory in _ancestors(project_dir.absolute(), stop):
         path = _pick(directory / ".cargo", "config", warnings)
         if path is not None:
             found.append(path)
@@ -369,10 +377,20 @@ def _crates_io(
     )
 
 
-def load(*, project_dir: Path, env: Mapping[str, str], home: Path) -> RegistrySettings:
-    """The registries and tokens Cargo would use when run in ``project_dir``."""
+def load(
+    *,
+    project_dir: Path,
+    env: Mapping[str, str],
+    home: Path,
+    search_stop: Path | None = None,
+) -> RegistrySettings:
+    """The registries and tokens Cargo would use when run in ``project_dir``.
+
+    ``search_stop`` is the last directory whose ``.cargo`` is read (default: the root), so tests
+    never read a ``/.cargo/config.toml`` of the machine.
+    """
     warnings: list[str] = []
-    tree, files = _load_tree(project_dir, env, home, warnings)
+    tree, files = _load_tree(project_dir, env, home, search_stop, warnings)
     config = _Config(tree, env)
     credentials: list[Credential] = []
 
