@@ -222,7 +222,8 @@ def test_url_credentials_become_credentials(tmp_path: Path, root: Path, home: Pa
     files = settings.credential_for("https://pkgs.example/pypi/files/requests-2.0.whl")
     assert files is not None
     assert files.secret == cred.secret
-    # ...but never another host.
+    # ...over the index's scheme only, and never to another host.
+    assert settings.auth_headers("http://pkgs.example/pypi/files/requests-2.0.whl") is None
     assert settings.auth_headers("https://files.pythonhosted.org/x.whl") is None
     # A user name alone is sent with an empty password.
     token = settings.auth_headers("https://other.example/simple/x/")

@@ -28,12 +28,12 @@ Follows pip's "Configuration" documentation
 * Credentials: user-info in an index URL (percent-decoded) becomes a basic credential for that
   index URL and is removed from it. pip also reuses an index's credentials for every URL on the
   same host (its ``_get_index_url`` falls back to any index on the request's netloc, which is how
-  files outside the ``/simple/`` path get them), so a second, host-wide credential (``//host/``)
-  is added from the first index on that host. Then ``.netrc`` (``NETRC``, else ``~/.netrc``,
-  else ``~/_netrc``, as requests looks it up): each ``machine`` gives a basic credential for
-  ``//host/`` (login, else account, and password), used only where no index URL credential
-  applies, as pip tries the URL's credentials before netrc. A URL that names a user but no
-  password takes its credentials from ``.netrc`` when the host is there, as pip does.
+  files outside the ``/simple/`` path get them), so a second, host-wide credential
+  (``https://host/``) is added from the first index on that host. Then ``.netrc`` (``NETRC``,
+  else ``~/.netrc``, else ``~/_netrc``, as requests looks it up): each ``machine`` gives a basic
+  credential for ``//host/`` (login, else account, and password), used only where no index URL
+  credential applies, as pip tries the URL's credentials before netrc. A URL that names a user
+  but no password takes its credentials from ``.netrc`` when the host is there, as pip does.
 * ``find-links``, ``trusted-host``, ``cert``, ``client-cert`` and ``keyring-provider`` are
   recorded in ``extra``.
 
@@ -47,6 +47,8 @@ Deviations, said plainly:
 * A ``.netrc`` machine matches its host on the default port only (credential prefixes carry the
   port); requests ignores the port.
 * Identical index URLs are listed once.
+* The host-wide index credential keeps the index's scheme (pip matches the netloc alone), so a
+  password given for an https index is never sent over plain http.
 * With two indexes on one host and different credentials, a URL under neither index's path gets
   the first index's credentials; pip picks the index whose path is most similar.
 * ``VIRTUAL_ENV`` stands for pip's ``sys.prefix``; outside a virtual environment no site file is
@@ -340,11 +342,11 @@ def load(
             continue
         if password is None and host in netrc_hosts:
             continue  # pip asks .netrc for the password, and takes its login too
-        netloc = normalize_prefix(url).split("//", 1)[1].split("/", 1)[0]
         prefixes = [normalize_prefix(url)]
-        if netloc not in host_wide:
-            host_wide.add(netloc)
-            prefixes.append(f"//{netloc}/")
+        origin = prefixes[0].split("//", 1)[0] + "//" + prefixes[0].split("//", 1)[1].split("/")[0]
+        if origin not in host_wide:
+            host_wide.add(origin)
+            prefixes.append(origin + "/")
         for prefix in prefixes:
             credentials.append(
                 Credential(
