@@ -6,9 +6,19 @@ specification", uv's lockfile layout and PEP 751's example.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import importlib.metadata
 import json
+import re
+import subprocess
+import sys
 import textwrap
+import tomllib
+import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,8 +29,9 @@ from tuskops.packages.ecosystems.pypi_files import (
     read_pyproject,
     read_requirements,
     read_uv_lock,
+    write_pylock,
 )
-from tuskops.packages.manifests import Dependency, Lockfile, Manifest
+from tuskops.packages.manifests import Dependency, LockedPackage, Lockfile, Manifest
 
 
 def write(directory: Path, name: str, text: str) -> Path:
@@ -782,3 +793,332 @@ def test_every_reader_gives_json(tmp_path: Path) -> None:
         assert data["ecosystem"] == "pypi"
         if name == "requirements.txt":
             assert data["extra"]["constraints"][0]["name"] == "attrs"
+
+
+# --- writing pylock.toml ----------------------------------------------------------------------
+
+# Written by pip 26.3 (`pip lock --no-index --find-links wheels demo_a`): pip writes with tomli_w,
+# as write_pylock does, so the bytes come back unchanged.
+PIP_PYLOCK = """\
+lock-version = "1.0"
+created-by = "pip"
+
+[[packages]]
+name = "demo-a"
+version = "1.0"
+
+[[packages.wheels]]
+name = "demo_a-1.0-py3-none-any.whl"
+url = "file:///tmp/pl/wheels/demo_a-1.0-py3-none-any.whl"
+
+[packages.wheels.hashes]
+sha256 = "7a98d18d7dec3c549b21fae7d60bd6127e1c2f38cb22d7abdcbefdee9b71d105"
+
+[[packages]]
+name = "demo-b"
+version = "2.1"
+
+[[packages.wheels]]
+name = "demo_b-2.1-py3-none-any.whl"
+url = "file:///tmp/pl/wheels/demo_b-2.1-py3-none-any.whl"
+
+[packages.wheels.hashes]
+sha256 = "6fb6b8f5f2b2023cf7bca470963d8aaf6fb5be9ed1ad32272900e66bfd647e83"
+"""
+
+
+def test_write_pylock_round_trips_pip_output_byte_for_byte(tmp_path: Path) -> None:
+    lock = read_pylock(write(tmp_path, "pylock.toml", PIP_PYLOCK))
+    assert write_pylock(lock) == PIP_PYLOCK
+    assert manifests.render(lock, "pylock.dev.toml") == PIP_PYLOCK
+
+
+def test_write_pylock_keeps_every_field_of_the_pep_example(tmp_path: Path) -> None:
+    """PEP 751's example uses inline tables, which tomli_w does not write: the data (not the
+    bytes) must come back, and writing what was written is stable."""
+    lock = read_pylock(write(tmp_path, "pylock.toml", PYLOCK))
+    text = write_pylock(lock)
+    assert tomllib.loads(text) == tomllib.loads(textwrap.dedent(PYLOCK))
+    again = read_pylock(write(tmp_path, "again/pylock.toml", text))
+    assert write_pylock(again) == text
+
+
+def _wheel(name: str, version: str, digest: str, **more: Any) -> LockedPackage:
+    return LockedPackage(
+        name,
+        version,
+        "https://pypi.org/simple",
+        extra={
+            "wheel-files": (
+                {
+                    "url": f"https://files.example/{name}-{version}-py3-none-any.whl",
+                    "hashes": {"sha256": digest},
+                    **more,
+                },
+            )
+        },
+    )
+
+
+def test_write_pylock_from_a_resolver_model() -> None:
+    lock = Lockfile(
+        "pypi",
+        "pylock.toml",
+        "pylock.toml 1.0",
+        (
+            LockedPackage(
+                "Cattrs",
+                "24.1.2",
+                "https://pypi.org/simple",
+                dependencies=("attrs 25.1.0",),
+                extra={
+                    "requires-python": ">=3.8",
+                    "sdist-file": {
+                        "url": "https://files.example/cattrs-24.1.2.tar.gz",
+                        "size": 426024,
+                        "upload-time": "2024-09-22T14:58:34+00:00",
+                        "hashes": {"sha256": "ab" * 32},
+                    },
+                },
+            ),
+            _wheel("attrs", "25.1.0", "cd" * 32),
+            LockedPackage(
+                "tool",
+                "1.0",
+                "https://files.example/tool-1.0.tar.gz",
+                ("sha256:" + "ef" * 32,),
+                extra={"source-type": "archive", "archive-file": {"size": 10}},
+            ),
+        ),
+        {"requires-python": ">=3.11", "environments": ("sys_platform == 'linux'",)},
+    )
+    data = tomllib.loads(write_pylock(lock))
+    assert data["lock-version"] == "1.0"
+    assert data["created-by"] == "tuskops"
+    assert data["environments"] == ["sys_platform == 'linux'"]
+    cattrs, attrs, tool = data["packages"]
+    assert cattrs["name"] == "cattrs"  # PEP 751 names are normalised
+    assert cattrs["index"] == "https://pypi.org/simple"
+    assert cattrs["dependencies"] == [{"name": "attrs", "version": "25.1.0"}]
+    assert cattrs["sdist"]["upload-time"] == datetime(2024, 9, 22, 14, 58, 34, tzinfo=UTC)
+    assert cattrs["sdist"]["hashes"] == {"sha256": "ab" * 32}
+    assert attrs["wheels"][0]["hashes"] == {"sha256": "cd" * 32}
+    assert tool["archive"] == {
+        "url": "https://files.example/tool-1.0.tar.gz",
+        "size": 10,
+        "hashes": {"sha256": "ef" * 32},
+    }
+    assert list(cattrs) == ["name", "version", "requires-python", "dependencies", "index", "sdist"]
+
+
+@pytest.mark.parametrize(
+    ("package", "message", "location"),
+    [
+        (
+            LockedPackage("x", "1.0"),
+            "package 'x' has no vcs, directory, archive, sdist or wheels",
+            "packages[0]",
+        ),
+        (
+            LockedPackage(
+                "x", "1.0", extra={"wheel-files": ({"url": "https://f/x-1.0-py3-none-any.whl"},)}
+            ),
+            "package 'x' wheel 0 has no hashes",
+            "packages[0].wheels[0].hashes",
+        ),
+        (
+            LockedPackage("x", "1.0", extra={"sdist-file": {"hashes": {"sha256": "ab"}}}),
+            "package 'x' sdist has neither a url nor a path",
+            "packages[0].sdist",
+        ),
+        (
+            LockedPackage(
+                "x",
+                "1.0",
+                extra={"sdist-file": {"url": "https://f/download?id=3", "hashes": {"md5": "ab"}}},
+            ),
+            "no name, and the location does not end in one",
+            "packages[0].sdist.name",
+        ),
+        (
+            LockedPackage("x", "1.0", "https://f/x.tar.gz", extra={"source-type": "archive"}),
+            "package 'x' archive has no hashes",
+            "packages[0].archive.hashes",
+        ),
+        (
+            LockedPackage("x", "", "git+https://g/x.git", extra={"source-type": "vcs"}),
+            "needs a commit-id",
+            "packages[0].vcs.commit-id",
+        ),
+        (
+            LockedPackage(
+                "x",
+                "1.0",
+                "./x",
+                extra={"source-type": "directory", "wheels": ("x-1.0-py3-none-any.whl",)},
+            ),
+            "a directory source excludes sdist and wheels",
+            "packages[0]",
+        ),
+        (
+            LockedPackage(
+                "x",
+                "1.0",
+                extra={"wheels": ("https://f/x-1.0-py3-none-any.whl", "https://f/x-1.0-py2.whl")},
+            ),
+            "has no hashes",
+            "packages[0].wheels[0].hashes",
+        ),
+        (
+            _wheel("x", "1.0", "not-hex"),
+            "invalid sha256 hash 'not-hex'",
+            "packages[0].wheels[0].hashes",
+        ),
+        (
+            _wheel("x", "1.0", "ab", **{"upload-time": "yesterday"}),
+            "upload-time 'yesterday' is not a datetime",
+            "packages[0].wheels[0].upload-time",
+        ),
+    ],
+)
+def test_write_pylock_refuses_what_pep_751_requires(
+    package: LockedPackage, message: str, location: str
+) -> None:
+    lock = Lockfile("pypi", "pylock.toml", "pylock.toml 1.0", (package,))
+    with pytest.raises(ManifestError, match=re.escape(message)) as info:
+        write_pylock(lock)
+    assert info.value.location == location
+    assert info.value.file == "pylock.toml"
+
+
+def test_one_file_takes_the_flat_hashes() -> None:
+    """Without file tables, the model's hashes are the file's when there is only one file."""
+    package = LockedPackage(
+        "x", "1.0", hashes=("sha256:" + "ab" * 32,), extra={"sdist": "https://f/x-1.0.tar.gz"}
+    )
+    data = tomllib.loads(
+        write_pylock(Lockfile("pypi", "pylock.toml", "pylock.toml 1.0", (package,)))
+    )
+    assert data["packages"][0]["sdist"] == {
+        "url": "https://f/x-1.0.tar.gz",
+        "hashes": {"sha256": "ab" * 32},
+    }
+
+
+def test_write_pylock_refuses_another_major_version() -> None:
+    lock = Lockfile("pypi", "pylock.toml", "pylock.toml 2.0", (), {"lock-version": "2.0"})
+    with pytest.raises(ManifestError, match=r"cannot write lock-version '2\.0'"):
+        write_pylock(lock)
+
+
+# --- pip itself installs from what is written (no network: local wheels, --no-index) ----------
+
+
+def _pip_reads_pylock() -> bool:
+    try:
+        version = importlib.metadata.version("pip")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return tuple(int(p) for p in version.split(".")[:2] if p.isdigit()) >= (26, 1)
+
+
+needs_pip = pytest.mark.skipif(
+    not _pip_reads_pylock(), reason="pip >= 26.1 (installs from pylock.toml) is not available"
+)
+
+
+def _make_wheel(folder: Path, name: str, version: str, requires: tuple[str, ...] = ()) -> Path:
+    dist = f"{name}-{version}.dist-info"
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    metadata += "".join(f"Requires-Dist: {r}\n" for r in requires)
+    files = {
+        f"{name}/__init__.py": b"",
+        f"{dist}/METADATA": metadata.encode(),
+        f"{dist}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
+        b"Tag: py3-none-any\n",
+    }
+
+    def record_hash(data: bytes) -> str:
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+        return f"sha256={digest.decode()}"
+
+    record = "".join(f"{p},{record_hash(d)},{len(d)}\n" for p, d in files.items())
+    files[f"{dist}/RECORD"] = (record + f"{dist}/RECORD,,\n").encode()
+    path = folder / f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, data in files.items():
+            archive.writestr(member, data)
+    return path
+
+
+def _local_lock(tmp_path: Path, *, spoil: bool = False) -> Path:
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    packages = []
+    for name, version, requires in (("demo_a", "1.0", ("demo_b>=2",)), ("demo_b", "2.1", ())):
+        wheel = _make_wheel(wheels, name, version, requires)
+        digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+        if spoil:
+            digest = ("0" if digest[0] != "0" else "1") + digest[1:]
+        packages.append(
+            LockedPackage(
+                name,
+                version,
+                extra={
+                    "wheel-files": (
+                        {
+                            "name": wheel.name,
+                            "url": wheel.as_uri(),
+                            "size": wheel.stat().st_size,
+                            "hashes": {"sha256": digest},
+                        },
+                    )
+                },
+            )
+        )
+    path = tmp_path / "pylock.toml"
+    manifests.write(Lockfile("pypi", str(path), "pylock.toml 1.0", tuple(packages)), path)
+    return path
+
+
+def _pip_install_dry_run(lock: Path, report: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--no-index",
+            "--ignore-installed",
+            "--disable-pip-version-check",
+            "--report",
+            str(report),
+            "-r",
+            str(lock),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@needs_pip
+def test_pip_installs_from_a_written_pylock(tmp_path: Path) -> None:
+    lock = _local_lock(tmp_path)
+    report = tmp_path / "report.json"
+    result = _pip_install_dry_run(lock, report)
+    assert result.returncode == 0, result.stderr
+    installed = json.loads(report.read_text())["install"]
+    assert sorted((i["metadata"]["name"], i["metadata"]["version"]) for i in installed) == [
+        ("demo_a", "1.0"),
+        ("demo_b", "2.1"),
+    ]
+
+
+@needs_pip
+def test_pip_checks_the_written_hashes(tmp_path: Path) -> None:
+    """The check above has teeth: pip refuses a wheel whose hash does not match."""
+    result = _pip_install_dry_run(_local_lock(tmp_path, spoil=True), tmp_path / "report.json")
+    assert result.returncode != 0
+    assert "sha256" in result.stderr.lower()

@@ -20,13 +20,16 @@ import shlex
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import tomli_w
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
+    canonicalize_name,
     parse_sdist_filename,
     parse_wheel_filename,
 )
@@ -35,7 +38,7 @@ from tuskops.errors import ManifestError, VersionSyntaxError
 from tuskops.packages.ecosystems.pypi import ECOSYSTEM, parse_marker, parse_requirement
 from tuskops.packages.manifests import Dependency, LockedPackage, Lockfile, Manifest
 
-__all__ = ["read_pylock", "read_pyproject", "read_requirements", "read_uv_lock"]
+__all__ = ["read_pylock", "read_pyproject", "read_requirements", "read_uv_lock", "write_pylock"]
 
 
 # --- shared helpers ---------------------------------------------------------------------------
@@ -790,6 +793,8 @@ def read_uv_lock(path: Path) -> Lockfile:
 # --- pylock.toml (PEP 751) --------------------------------------------------------------------
 
 _PYLOCK_MAJOR = 1
+#: File tables' keys in the order PEP 751 lists them (tools are to write them consistently).
+_FILE_KEYS = ("name", "upload-time", "url", "path", "size", "hashes", "subdirectory")
 
 
 def _pylock_hashes(f: _Fields, body: Mapping[str, Any], where: str) -> list[str]:
@@ -797,8 +802,37 @@ def _pylock_hashes(f: _Fields, body: Mapping[str, Any], where: str) -> list[str]
     return [f"{algo}:{f.string(v, f'{where}.hashes.{algo}')}" for algo, v in table.items()]
 
 
+def _pylock_file(f: _Fields, body: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """A file table (archive, sdist, wheel) as kept in ``extra``: ``upload-time`` as ISO 8601
+    text, so that the model stays JSON."""
+    out: dict[str, Any] = {}
+    for key in _FILE_KEYS:
+        if key not in body:
+            continue
+        value = body[key]
+        if key == "upload-time":
+            if not isinstance(value, datetime):
+                raise f.fail(f"{where}.{key}", f"expected a datetime, got {_kind(value)}")
+            value = value.isoformat()
+        elif key == "size":
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise f.fail(f"{where}.{key}", f"expected an integer, got {_kind(value)}")
+        elif key == "hashes":
+            value = dict(f.table(value, f"{where}.{key}"))
+        else:
+            value = f.string(value, f"{where}.{key}")
+        out[key] = value
+    return out
+
+
 def read_pylock(path: Path) -> Lockfile:
-    """A PEP 751 ``pylock.toml``; an unknown major ``lock-version`` is refused."""
+    """A PEP 751 ``pylock.toml``; an unknown major ``lock-version`` is refused.
+
+    Besides the model's fields, a package keeps in ``extra`` what :func:`write_pylock` needs:
+    ``index``, the ``dependencies`` tables, ``sdist-file``, ``wheel-files`` and
+    ``archive-file`` (the file tables, ``upload-time`` as text), ``subdirectory``, ``editable``,
+    ``attestation-identities`` and ``tool``; the lock keeps its ``tool`` table.
+    """
     data = _load_toml(path)
     f = _Fields(str(path))
     lock_version = f.req_string(data, "lock-version", "")
@@ -822,6 +856,8 @@ def read_pylock(path: Path) -> Lockfile:
             if value is not None:
                 extra[key] = value
         index = f.opt_string(body, "index", where)
+        if index is not None:
+            extra["index"] = index
         source: str | None = index
         hashes: list[str] = []
         vcs = f.opt_table(body, "vcs", where)
@@ -843,12 +879,18 @@ def read_pylock(path: Path) -> Lockfile:
             extra["source-type"] = "directory"
             if f.opt_bool(directory, "editable", at):
                 extra["editable"] = True
+            subdirectory = f.opt_string(directory, "subdirectory", at)
+            if subdirectory is not None:
+                extra["subdirectory"] = subdirectory
         archive = f.opt_table(body, "archive", where)
         if archive:
             at = f"{where}.archive"
             source = f.opt_string(archive, "url", at) or f.opt_string(archive, "path", at)
             extra["source-type"] = "archive"
             hashes.extend(_pylock_hashes(f, archive, at))
+            extra["archive-file"] = _pylock_file(f, archive, at)
+            if "subdirectory" in extra["archive-file"]:
+                extra["subdirectory"] = extra["archive-file"]["subdirectory"]
         sdist = f.opt_table(body, "sdist", where)
         if sdist:
             at = f"{where}.sdist"
@@ -856,7 +898,9 @@ def read_pylock(path: Path) -> Lockfile:
             sdist_at = f.opt_string(sdist, "url", at) or f.opt_string(sdist, "path", at)
             if sdist_at:
                 extra["sdist"] = sdist_at
+            extra["sdist-file"] = _pylock_file(f, sdist, at)
         wheels: list[str] = []
+        wheel_files: list[dict[str, Any]] = []
         for j, wheel in enumerate(f.opt_array(body, "wheels", where)):
             at = f"{where}.wheels[{j}]"
             wheel_body = f.table(wheel, at)
@@ -868,15 +912,25 @@ def read_pylock(path: Path) -> Lockfile:
             )
             if wheel_at:
                 wheels.append(wheel_at)
+            wheel_files.append(_pylock_file(f, wheel_body, at))
         if wheels:
             extra["wheels"] = tuple(wheels)
+        if wheel_files:
+            extra["wheel-files"] = tuple(wheel_files)
         deps: list[str] = []
+        tables: list[dict[str, Any]] = []
         for j, dep in enumerate(f.opt_array(body, "dependencies", where)):
             at = f"{where}.dependencies[{j}]"
             dep_body = f.table(dep, at)
             dep_name = f.req_string(dep_body, "name", at)
             dep_version = f.opt_string(dep_body, "version", at)
             deps.append(f"{dep_name} {dep_version}" if dep_version else dep_name)
+            tables.append(dict(dep_body))
+        if tables:
+            extra["dependencies"] = tuple(tables)
+        for key in ("attestation-identities", "tool"):
+            if key in body:
+                extra[key] = body[key]
         packages.append(
             LockedPackage(name, version, source, tuple(hashes), tuple(deps), extra=extra)
         )
@@ -891,6 +945,262 @@ def read_pylock(path: Path) -> Lockfile:
     created_by = f.opt_string(data, "created-by", "")
     if created_by is not None:
         extra_lock["created-by"] = created_by
+    tool = f.opt_table(data, "tool", "")
+    if tool:
+        extra_lock["tool"] = tool
     return Lockfile(
         ECOSYSTEM, str(path), f"pylock.toml {lock_version}", tuple(packages), extra_lock
     )
+
+
+# --- writing pylock.toml ----------------------------------------------------------------------
+
+_CREATED_BY = "tuskops"
+_PYLOCK_FORMAT = re.compile(r"pylock\.toml (\S+)\Z")
+
+
+class _PylockWriter:
+    """Builds the document of one lock, naming the package and field in every error."""
+
+    def __init__(self, lock: Lockfile) -> None:
+        self.file = lock.path
+        self.lock = lock
+
+    def fail(self, where: str, message: str) -> ManifestError:
+        return ManifestError(self.file, message, where)
+
+    def hashes(self, hashes: Any, label: str, where: str) -> dict[str, str]:
+        """``{"sha256": hex}`` from a table or from "algo:hex" texts; one at least (PEP 751
+        requires hashes on archives, sdists and wheels)."""
+        table: dict[str, str] = {}
+        if isinstance(hashes, Mapping):
+            items = list(hashes.items())
+        else:
+            items = []
+            for text in hashes:
+                algo, sep, digest = str(text).partition(":")
+                if not sep:
+                    raise self.fail(where, f"{label}: hash {text!r} is not 'algorithm:digest'")
+                items.append((algo, digest))
+        for algo, digest in items:
+            if not algo or not isinstance(digest, str) or not re.fullmatch(r"[0-9a-fA-F]+", digest):
+                raise self.fail(where, f"{label}: invalid {algo or 'unnamed'} hash {digest!r}")
+            table[algo] = digest
+        if not table:
+            raise self.fail(where, f"{label} has no hashes (PEP 751 requires them)")
+        return table
+
+    def file_table(
+        self, label: str, where: str, given: Mapping[str, Any], location: str | None, hashes: Any
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        merged = dict(given)
+        if location is not None:
+            merged.pop("url", None)
+            merged.pop("path", None)
+            merged["url" if "://" in location else "path"] = location
+        if "url" not in merged and "path" not in merged:
+            raise self.fail(where, f"{label} has neither a url nor a path")
+        merged["hashes"] = self.hashes(
+            hashes if hashes is not None else given.get("hashes", ()), label, f"{where}.hashes"
+        )
+        for key in _FILE_KEYS:
+            if key not in merged or merged[key] is None:
+                continue
+            value = merged[key]
+            if key == "upload-time":
+                value = self.upload_time(value, label, f"{where}.upload-time")
+            out[key] = value
+        return out
+
+    def upload_time(self, value: Any, label: str, where: str) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            return datetime.fromisoformat(str(value))
+        except ValueError:
+            raise self.fail(where, f"{label}: upload-time {value!r} is not a datetime") from None
+
+    def dependencies(self, package: LockedPackage) -> list[dict[str, Any]]:
+        tables = package.extra.get("dependencies")
+        if tables:
+            as_text = tuple(
+                f"{t['name']} {t['version']}" if t.get("version") else t["name"] for t in tables
+            )
+            if as_text == package.dependencies:
+                return [dict(t) for t in tables]
+        out: list[dict[str, Any]] = []
+        for text in package.dependencies:
+            name, _, version = text.partition(" ")
+            table: dict[str, Any] = {"name": canonicalize_name(name)}
+            if version:
+                table["version"] = version
+            out.append(table)
+        return out
+
+    def package(self, i: int, package: LockedPackage) -> dict[str, Any]:
+        where = f"packages[{i}]"
+        if not package.name:
+            raise self.fail(f"{where}.name", "a package has no name")
+        label = f"package {package.name!r}"
+        extra = package.extra
+        body: dict[str, Any] = {"name": canonicalize_name(package.name)}
+        if package.version:
+            body["version"] = package.version
+        for key in ("marker", "requires-python"):
+            if extra.get(key):
+                body[key] = extra[key]
+        deps = self.dependencies(package)
+        if deps:
+            body["dependencies"] = deps
+        kind = extra.get("source-type")
+        index = extra.get("index")
+        if index is None and kind is None and package.source and "://" in package.source:
+            index = package.source  # the reader's (and a resolver's) source of an index package
+        if index:
+            body["index"] = index
+        sdist_file = extra.get("sdist-file")
+        wheel_files = extra.get("wheel-files")
+        if kind in ("vcs", "directory", "archive") and (
+            sdist_file or wheel_files or extra.get("sdist") or extra.get("wheels")
+        ):
+            raise self.fail(where, f"{label}: a {kind} source excludes sdist and wheels (PEP 751)")
+        if kind == "vcs":
+            body["vcs"] = self.vcs(package, label, f"{where}.vcs")
+        elif kind == "directory":
+            if not package.source:
+                raise self.fail(f"{where}.directory.path", f"{label}: directory has no path")
+            directory: dict[str, Any] = {"path": package.source}
+            if extra.get("editable"):
+                directory["editable"] = True
+            if extra.get("subdirectory"):
+                directory["subdirectory"] = extra["subdirectory"]
+            body["directory"] = directory
+        elif kind == "archive":
+            given = dict(extra.get("archive-file") or {})
+            if extra.get("subdirectory"):
+                given["subdirectory"] = extra["subdirectory"]
+            body["archive"] = self.file_table(
+                f"{label} archive", f"{where}.archive", given, package.source, package.hashes
+            )
+        elif kind is not None:
+            raise self.fail(where, f"{label}: unknown source-type {kind!r}")
+        else:
+            self.distributions(package, label, where, body)
+        return body
+
+    def vcs(self, package: LockedPackage, label: str, where: str) -> dict[str, Any]:
+        vcs_type, sep, location = (package.source or "").partition("+")
+        if not sep or not vcs_type or not location:
+            raise self.fail(
+                where,
+                f"{label}: vcs source must be 'type+url' or 'type+path', not {package.source!r}",
+            )
+        commit = package.extra.get("commit-id")
+        if not commit:
+            raise self.fail(f"{where}.commit-id", f"{label}: vcs needs a commit-id (PEP 751)")
+        table: dict[str, Any] = {"type": vcs_type}
+        table["url" if "://" in location else "path"] = location
+        if package.extra.get("requested-revision"):
+            table["requested-revision"] = package.extra["requested-revision"]
+        table["commit-id"] = commit
+        if package.extra.get("subdirectory"):
+            table["subdirectory"] = package.extra["subdirectory"]
+        return table
+
+    def distributions(
+        self, package: LockedPackage, label: str, where: str, body: dict[str, Any]
+    ) -> None:
+        """``sdist`` and ``wheels`` from the file tables; from the bare locations in ``sdist``
+        and ``wheels`` when there are none, the hashes then only when there is one file."""
+        extra = package.extra
+        sdist_file = extra.get("sdist-file")
+        wheel_files = extra.get("wheel-files")
+        if sdist_file is None and wheel_files is None:
+            bare_wheels = tuple(extra.get("wheels", ()))
+            sdist_at = extra.get("sdist")
+            count = len(bare_wheels) + (1 if sdist_at else 0)
+            if count == 0:
+                raise self.fail(
+                    where,
+                    f"{label} has no vcs, directory, archive, sdist or wheels: PEP 751 needs "
+                    "one of them",
+                )
+            hashes = package.hashes if count == 1 else None
+            if sdist_at:
+                body["sdist"] = self.file_table(
+                    f"{label} sdist", f"{where}.sdist", {}, sdist_at, hashes or {}
+                )
+            if bare_wheels:
+                body["wheels"] = [
+                    self.file_table(
+                        f"{label} wheel {w!r}", f"{where}.wheels[{j}]", {}, w, hashes or {}
+                    )
+                    for j, w in enumerate(bare_wheels)
+                ]
+            return
+        if sdist_file is not None:
+            table = self.file_table(f"{label} sdist", f"{where}.sdist", sdist_file, None, None)
+            self.require_file_name(table, label, "sdist", f"{where}.sdist", ".tar.gz")
+            body["sdist"] = table
+        if wheel_files:
+            tables = []
+            for j, wheel in enumerate(wheel_files):
+                at = f"{where}.wheels[{j}]"
+                table = self.file_table(f"{label} wheel {j}", at, wheel, None, None)
+                self.require_file_name(table, label, f"wheel {j}", at, ".whl")
+                tables.append(table)
+            body["wheels"] = tables
+        if "sdist" not in body and "wheels" not in body:
+            raise self.fail(
+                where,
+                f"{label} has no vcs, directory, archive, sdist or wheels: PEP 751 needs one",
+            )
+
+    def require_file_name(
+        self, table: dict[str, Any], label: str, what: str, where: str, suffix: str
+    ) -> None:
+        """PEP 751: ``name`` is required unless the url or path ends in the file name."""
+        if "name" in table:
+            return
+        location = str(table.get("url") or table.get("path") or "")
+        base = location.rstrip("/").rsplit("/", 1)[-1]
+        if not base.endswith((suffix, ".zip")) and not (suffix == ".tar.gz" and ".tar" in base):
+            raise self.fail(
+                f"{where}.name", f"{label} {what}: no name, and the location does not end in one"
+            )
+
+    def document(self) -> dict[str, Any]:
+        extra = self.lock.extra
+        version = extra.get("lock-version")
+        if version is None:
+            match = _PYLOCK_FORMAT.match(self.lock.format)
+            version = match.group(1) if match else "1.0"
+        if str(version).split(".", 1)[0] != str(_PYLOCK_MAJOR):
+            raise self.fail("lock-version", f"cannot write lock-version {version!r} (only 1.x)")
+        doc: dict[str, Any] = {"lock-version": str(version)}
+        for key in (
+            "environments",
+            "requires-python",
+            "extras",
+            "dependency-groups",
+            "default-groups",
+        ):
+            value = extra.get(key)
+            if value:
+                doc[key] = list(value) if isinstance(value, list | tuple) else value
+        doc["created-by"] = extra.get("created-by") or _CREATED_BY
+        doc["packages"] = [self.package(i, p) for i, p in enumerate(self.lock.packages)]
+        if extra.get("tool"):
+            doc["tool"] = extra["tool"]
+        return doc
+
+
+def write_pylock(lock: Lockfile) -> str:
+    """``lock`` as a PEP 751 ``pylock.toml``, written with ``tomli_w`` in the key order the PEP
+    lists; a file pip wrote (with ``tomli_w`` too) comes back byte for byte, other layouts
+    (inline tables) come back as the same TOML data. ``created-by`` defaults to "tuskops".
+    What PEP 751 requires and the model lacks (a source for a package, hashes on an archive,
+    sdist or wheel, a vcs commit-id, a file name) is a ManifestError naming package and field.
+    """
+    return tomli_w.dumps(_PylockWriter(lock).document())
