@@ -41,7 +41,8 @@ arrays with a trailing comma, fixed key order, no blank line at the end) is Carg
 a general TOML writer emits. Dependency entries are re-encoded as Cargo encodes them: ``name``
 when one package has that name, ``name version`` when that is unique, else ``name version
 (source)``; they are sorted like the packages. Version 1 files (checksums in ``[metadata]``) are
-not written.
+not written. ``[[patch.unused]]`` and ``[metadata]`` (rare in current lockfiles) are written back
+from ``Lockfile.extra``; ``[metadata]`` in tomli_w's layout, which may differ from Cargo's.
 """
 
 from __future__ import annotations

@@ -11,6 +11,12 @@ options. ``-r``/``--requirement`` files are read recursively relative to the inc
 (a file included twice is read once; a cycle is an error, as in pip), ``-c``/``--constraint``
 lines go to ``Manifest.extra["constraints"]``. ``${VAR}`` is kept as written. Every
 dependency records ``extra["file"]`` and ``extra["line"]``.
+
+``pylock.toml`` is also written (:func:`write_pylock`, with ``tomli_w`` as pip does): keys in
+the order PEP 751 lists them, so a file pip wrote comes back byte for byte; a file with inline
+tables (the PEP's example) comes back as the same data in tomli_w's layout. The model must carry
+what the PEP requires (see :func:`read_pylock` for the ``extra`` keys); what is missing is a
+ManifestError, never an invalid file.
 """
 
 from __future__ import annotations
