@@ -219,7 +219,13 @@ class RegistrySettings:
 
     @property
     def default(self) -> Registry:
+        if not self.registries:
+            raise PackageError(self.no_registries_message())
         return self.registries[0]
+
+    def no_registries_message(self) -> str:
+        why = "; ".join(self.warnings) if self.warnings else "nothing is configured"
+        return f"no {self.ecosystem} registry is left to ask: {why}"
 
     def registries_for(self, package: str) -> tuple[Registry, ...]:
         """Where ``package`` is looked up: its route (npm scope) if any, else every registry."""
@@ -229,18 +235,30 @@ class RegistrySettings:
                 return (route,)
         return self.registries
 
+    def credentials_for(self, url: str) -> list[Credential]:
+        """The credentials of the longest prefix that ``url`` falls under (several when one
+        place configures several headers, e.g. a Maven server's password and httpHeaders)."""
+        matching = [c for c in self.credentials if _matches(c.prefix, url)]
+        if not matching:
+            return []
+        longest = max(len(c.prefix) for c in matching)
+        return [c for c in matching if len(c.prefix) == longest]
+
     def credential_for(self, url: str) -> Credential | None:
-        """The credential with the longest prefix that ``url`` falls under."""
-        best: Credential | None = None
-        for cred in self.credentials:
-            if _matches(cred.prefix, url) and (best is None or len(cred.prefix) > len(best.prefix)):
-                best = cred
-        return best
+        """The first credential of :meth:`credentials_for`."""
+        found = self.credentials_for(url)
+        return found[0] if found else None
 
     def auth_headers(self, url: str) -> Mapping[str, str] | None:
-        """The :data:`~tuskops.packages.http.AuthHook` for :class:`RegistryClient`."""
-        cred = self.credential_for(url)
-        return cred.headers() if cred is not None else None
+        """The :data:`~tuskops.packages.http.AuthHook` for :class:`RegistryClient`: the headers
+        of every credential at the longest matching prefix (the first one wins a clash)."""
+        found = self.credentials_for(url)
+        if not found:
+            return None
+        headers: dict[str, str] = {}
+        for cred in reversed(found):
+            headers.update(cred.headers())
+        return headers
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -168,9 +168,8 @@ def test_auth_kinds(project: Path, home: Path) -> None:
     assert h("https://git.acme.example/x") == {"Authorization": _basic("u", "gt")}
     assert h("https://gl.example/x") == {"Authorization": "Bearer oauth"}
     assert h("https://api.github.com/repos/a/b/zipball/1") == {"Authorization": "token ghp"}
-    assert h("https://h.example/x") == {"X-Api-Key": "k1"}
+    assert h("https://h.example/x") == {"X-Api-Key": "k1", "X-Other": "2"}
     assert h("https://other.example/") is None
-    assert any("X-Other not sent" in w for w in s.warnings)
     assert any("bitbucket-oauth is ignored" in w for w in s.warnings)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tuskops.errors import VersionSyntaxError
@@ -196,9 +196,25 @@ def test_maven_itself_is_not_transitive_for_a_leading_qualifier() -> None:
     assert V("0") < V("a") < V("0.alpha") < V("0")
 
 
-@given(versions(), versions(), versions())
+#: Numbers, then at most one qualifier at the end: the common shape of real versions. Past it,
+#: ComparableVersion stops being a total order wherever a string item meets a number item
+#: ("0.sp.1" < "0.alpha" < "0" < "0.sp.1"; see the test above): faithful, but not testable as
+#: a property.
+@st.composite
+def known_versions(draw: st.DrawFn) -> MavenVersion:
+    numbers = draw(st.lists(st.sampled_from(["0", "1", "2", "10"]), min_size=1, max_size=4))
+    qualifier = draw(
+        st.sampled_from(["", "alpha", "beta-1", "milestone", "rc1", "cr", "snapshot", "sp", "a1"])
+    )
+    sep = draw(st.sampled_from(".-"))
+    return V(".".join(numbers) + (sep + qualifier if qualifier else ""))
+
+
+digit_led = known_versions()
+
+
+@given(digit_led, digit_led, digit_led)
 def test_transitive(a: MavenVersion, b: MavenVersion, c: MavenVersion) -> None:
-    assume(all(v.text[:1].isdigit() for v in (a, b, c)))
     if a <= b and b <= c:
         assert a <= c
     if a == b and b == c:

@@ -176,13 +176,16 @@ def test_mirror(project: Path, home: Path) -> None:
 def test_gem_credentials(project: Path, home: Path) -> None:
     creds = _write(
         home / ".gem" / "credentials",
-        f"---\n:rubygems_api_key: {SECRET}\nhttps://push.example/api: key2\n:work: key3\n",
+        f"---\n:rubygems_api_key: {SECRET}\nhttps://push.example: key2\n:work: key3\n",
         0o600,
     )
     s = _load(project, home)
     assert s.auth_headers("https://rubygems.org/api/v1/gems") == {"Authorization": SECRET}
     assert s.auth_headers("https://push.example/api/v1/gems") == {"Authorization": "key2"}
     assert s.auth_headers("https://push.example/other") is None
+    # API keys are for the web API only: never sent with index reads or gem downloads.
+    assert s.auth_headers("https://rubygems.org/info/rails") is None
+    assert s.auth_headers("https://rubygems.org/gems/rails-7.1.0.gem") is None
     assert s.extra["named_api_keys"] == ["work"]
     assert s.credentials[0].source == f"{creds}:2"
     assert SECRET not in json.dumps(s.to_json()) + repr(s)

@@ -31,9 +31,6 @@ https://getcomposer.org/doc/05-repositories.md and the ``COMPOSER_HOME``/``COMPO
 Deviations, said plainly (each gives a warning where it applies):
 
 * ``bitbucket-oauth`` needs an OAuth consumer flow; it is not performed.
-* Only one credential is sent per request: when a host has several custom headers, or custom
-  headers and another credential, only the first (the other credential, else the first header)
-  is sent.
 * ``gitlab-token``/``gitlab-oauth`` hosts are all treated as GitLab hosts (Composer checks
   ``gitlab-domains``, where they normally are).
 * Non-Composer repositories (``vcs``, ``git``, ``path``, ``package``, ``artifact``, ...) are not
@@ -256,7 +253,6 @@ def _credentials(state: _State) -> list[Credential]:
             f"{entry.doc.label} {entry.field}: bitbucket-oauth is ignored: the OAuth consumer "
             "flow it needs is not supported; use http-basic with an app password instead"
         )
-    taken = {c.prefix for c in out}
     for host, entry in auth.get("custom-headers", {}).items():
         if not isinstance(entry.value, list):
             raise SettingsError(
@@ -271,16 +267,10 @@ def _credentials(state: _State) -> list[Credential]:
                     f"{entry.doc.label} {entry.field}[{i}]", 'must be a "Name: value" string'
                 )
             headers.append((match.group(1), match.group(2)))
-        prefix = normalize_prefix(f"//{host}/")
-        send = [] if prefix in taken else headers[:1]
-        for name, value in send:
+        # Every header is sent, with the host's other credentials (RegistrySettings merges
+        # the headers of all credentials at the longest matching prefix).
+        for name, value in headers:
             out.append(_cred(host, "header", value, entry, header=name))
-        if len(send) < len(headers):
-            names = ", ".join(name for name, _ in headers[len(send) :])
-            state.warnings.append(
-                f"{entry.doc.label} {entry.field}: custom header(s) {names} not sent: only one "
-                f"credential per host is supported and {host} already has one"
-            )
     return out
 
 

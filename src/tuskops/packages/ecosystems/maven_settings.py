@@ -45,8 +45,6 @@ Deviations, said plainly (each gives a warning when configured):
 * ``privateKey``/``passphrase`` (SSH/SCP transports), proxies and ``offline`` are not applied.
 * Profile activation by ``jdk``, ``os`` or ``file`` is not evaluated; such a profile counts as
   inactive unless listed in ``activeProfiles``/``-P``.
-* A server with both a password and HTTP headers, or several headers, cannot send all of them:
-  the model picks one credential per URL, so the basic credential (else the first header) is sent.
 * POM profiles, parent POM repositories and ``pluginRepositories`` are not read; mirror
   ``mirrorOfLayouts`` is ignored (every repository is taken to use the default layout).
 """
@@ -644,12 +642,6 @@ def load(*, project_dir: Path, env: Mapping[str, str], home: Path) -> RegistrySe
             )
         for header, value in server.headers:
             own.append(Credential(prefix, "header", value, header=header, source=server.source))
-        if len(own) > 1:
-            dropped = ", ".join(c.header or "username/password" for c in own[1:])
-            warnings.append(
-                f"{server.source}: server '{server.id}': only one credential is sent per "
-                f"request; not sent: {dropped}"
-            )
         # Explicit server credentials take precedence over URL user-info for the same prefix.
         credentials = [c for c in credentials if not (own and c.prefix == prefix)]
         credentials.extend(own)

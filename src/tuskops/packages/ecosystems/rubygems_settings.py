@@ -33,7 +33,8 @@ https://guides.rubygems.org/run-your-own-gem-server/, ``Gem::ConfigFile``):
   keeps the original, and credentials are looked up for the mirror, as Bundler does.
 * ``~/.gem/credentials`` (YAML): ``:rubygems_api_key:`` is the key ``gem`` sends raw in
   ``Authorization`` to rubygems.org, ``"https://host": KEY`` the key for that host (kind
-  ``"token"``, scoped to ``//host/path/``). They are listed after Bundler's credentials, which win
+  ``"token"``, scoped to the web API, ``//host/api/``: gem sends them for push, yank and owner
+  calls, never with index reads or downloads). They are listed after Bundler's credentials, which win
   for the same host. Other ``:name:`` entries are keys chosen with ``gem push --key``, tied to no
   host; their names are in ``extra["named_api_keys"]``. Like RubyGems, which refuses a
   credentials file that group or others can read ("0600 is required"), such a file is not used
@@ -169,10 +170,12 @@ def _gem_credentials(
         key = str(raw_key)
         line = _line_of(text, key)
         source = f"{path}:{line}" if line is not None else str(path)
+        # API keys are for the web API (push, yank, owners), which gem sends them to; never
+        # to the compact index or gem downloads, so they are scoped to /api/.
         if key in (":rubygems_api_key", "rubygems_api_key"):
-            prefix = normalize_prefix("//rubygems.org/")
+            prefix = normalize_prefix("//rubygems.org/api/")
         elif key.startswith(("http://", "https://")):
-            prefix = "//" + normalize_prefix(key).split("//", 1)[1]
+            prefix = "//" + normalize_prefix(key).split("//", 1)[1] + "api/"
         else:
             named.append(key.lstrip(":"))
             continue
