@@ -78,7 +78,10 @@ def test_duplicate_names_are_refused() -> None:
         registry.register(Echo())
 
 
-@pytest.mark.parametrize("name", PLATFORM_NAMES)
+PLANNED_NAMES = ["kubernetes", "istio", "wasm", "multicloud"]
+
+
+@pytest.mark.parametrize("name", PLANNED_NAMES)
 def test_platform_operators_say_not_implemented(name: str) -> None:
     registry = default_registry()
     op = registry.get(name)

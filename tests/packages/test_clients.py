@@ -23,7 +23,12 @@ from tuskops.packages.clients import (
     fetch_metadata,
     fetch_package,
 )
-from tuskops.packages.http import ChecksumMismatch, RegistryAuthError, RegistryClient
+from tuskops.packages.http import (
+    ChecksumMismatch,
+    RegistryAuthError,
+    RegistryClient,
+    RegistryNotFound,
+)
 from tuskops.packages.maven_pom import NonResolvablePom
 from tuskops.packages.registry import PackageInfo, Release
 
@@ -689,11 +694,12 @@ def test_pypi_metadata_hash_mismatch(server: Server, tmp_path: Path) -> None:
         metadata(make(tmp_path), "pypi", "demo", "2.0.0b1", reg)
 
 
-def test_pypi_metadata_without_pep658_is_unknown(server: Server, tmp_path: Path) -> None:
+def test_pypi_metadata_without_pep658_reads_the_wheel(server: Server, tmp_path: Path) -> None:
+    # 1.1.0 offers no metadata file, so its wheel is read; this index lists a wheel it does
+    # not serve, which is an error naming the file, never "no dependencies".
     reg = registries(server)["pypi"]
-    rel = metadata(make(tmp_path), "pypi", "demo", "1.1.0", reg)
-    assert rel.dependencies is None
-    assert rel.yanked == "broken build"
+    with pytest.raises(RegistryNotFound, match=r"demo-1\.1\.0-py3-none-any\.whl"):
+        metadata(make(tmp_path), "pypi", "demo", "1.1.0", reg)
 
 
 def test_pypi_html_index(server: Server, tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""The twelve platform operators.
+"""The twelve platform operators: the package operators (``tuskops.packages.operators``) and
+placeholders for the ones still to come.
 
 Each name is reserved in the registry from the start, so a config that uses one gets a clear
 "not implemented yet" error naming the operator and the action, never made-up data. As each
@@ -62,8 +63,6 @@ def _planned(
     )
 
 
-_ECOSYSTEM_ACTIONS = ("versions", "info", "resolve", "lock", "audit", "sbom")
-
 _PLATFORM = [
     _planned(
         "kubernetes",
@@ -86,25 +85,10 @@ _PLATFORM = [
         "One function spec deployed to AWS Lambda, Azure Functions and Google Cloud Functions.",
         ("function", "traffic", "failover", "cost"),
     ),
-    _planned(
-        "packages",
-        "Registry clients, resolution, lockfiles, vulnerability and license checks, SBOMs.",
-        _ECOSYSTEM_ACTIONS,
-    ),
-    *(
-        _planned(eco, f"The {label} ecosystem (see @packages).", _ECOSYSTEM_ACTIONS)
-        for eco, label in [
-            ("npm", "npm"),
-            ("pip", "PyPI"),
-            ("cargo", "crates.io"),
-            ("maven", "Maven"),
-            ("nuget", "NuGet"),
-            ("gem", "RubyGems"),
-            ("composer", "Composer/Packagist"),
-        ]
-    ),
 ]
 
 
 def platform_operators() -> list[Operator]:
-    return [cls() for cls in _PLATFORM]
+    from tuskops.packages.operators import package_operators
+
+    return [*(cls() for cls in _PLATFORM), *package_operators()]

@@ -19,11 +19,12 @@ A ``404``/``410`` for the package is :class:`PackageNotFound`, never an empty re
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from tuskops.errors import PackageError
-from tuskops.packages import maven_pom
+from tuskops.packages import maven_pom, wheel_metadata
 from tuskops.packages.http import RegistryClient, RegistryNotFound, Response, redact_url
 from tuskops.packages.protocols import (
     crates_index,
@@ -35,7 +36,7 @@ from tuskops.packages.protocols import (
     rubygems_compact,
 )
 from tuskops.packages.protocols._request import Request
-from tuskops.packages.registry import PackageInfo, Release
+from tuskops.packages.registry import Artifact, PackageInfo, Release
 from tuskops.packages.settings import DEFAULT_REGISTRIES
 
 __all__ = [
@@ -225,8 +226,10 @@ async def fetch_metadata(
     PyPI: the PEP 658 core metadata file of the release's first file that offers one (files
     with a metadata hash first, then wheels), downloaded and verified against that hash (one
     offered without a hash is fetched as is, like the project page), gives the dependencies,
-    ``Requires-Python`` (``extra["requires_python"]``) and license; without one, dependencies
-    stay None (unknown). Maven: the version's POM, its parents and imported BOMs, fetched from
+    ``Requires-Python`` (``extra["requires_python"]``) and license; without one, the METADATA
+    of a wheel read over HTTP range requests (``extra["metadata_source"]`` and
+    ``extra["metadata_verified"]`` say how); an sdist-only release keeps dependencies None
+    (unknown). Maven: the version's POM, its parents and imported BOMs, fetched from
     the repository and each verified against its strongest checksum file, built into the
     effective model (:mod:`tuskops.packages.maven_pom`): every dependency with its scope as
     ``kind`` (``"normal"`` for compile; test, provided, runtime and system kept), optional and
@@ -247,21 +250,50 @@ async def fetch_metadata(
         return await maven_pom.release_from_pom(client, base, group_id, artifact_id, release)
     if key != "pypi":
         return release
+    return await _pypi_release_metadata(client, release)
+
+
+def _pick_wheel(artifacts: tuple[Artifact, ...]) -> Artifact | None:
+    """A wheel to read metadata from: a pure-Python one if there is one (smallest), else any."""
+    wheels = [a for a in artifacts if (a.filename or "").endswith(".whl") and a.yanked is None]
+    wheels = wheels or [a for a in artifacts if (a.filename or "").endswith(".whl")]
+    if not wheels:
+        return None
+    return min(
+        wheels, key=lambda a: (not (a.filename or "").endswith("-none-any.whl"), a.size or 0)
+    )
+
+
+async def _pypi_release_metadata(client: RegistryClient, release: Release) -> Release:
+    """Dependencies of one PyPI release: the PEP 658 metadata file, else the wheel's METADATA
+    read over range requests (:mod:`tuskops.packages.wheel_metadata`), else unknown (an
+    sdist-only release: its metadata may need a build)."""
     files = sorted(
         (a for a in release.artifacts if a.metadata_url),
         key=lambda a: (not a.metadata_hashes, not (a.filename or "").endswith(".whl")),
     )
-    if not files:
-        return release
-    artifact = files[0]
-    assert artifact.metadata_url is not None
-    if artifact.metadata_hashes:
-        resp = await client.download(artifact.metadata_url, artifact.metadata_hashes)
-    else:  # PEP 658 allows "true" without hashes: as trusted as the project page itself
-        resp = await client.get(artifact.metadata_url)
-    core = pypi_simple.parse_core_metadata(resp.content)
     extra = dict(release.extra)
-    extra["metadata_url"] = artifact.metadata_url
+    if files:
+        artifact = files[0]
+        assert artifact.metadata_url is not None
+        if artifact.metadata_hashes:
+            resp = await client.download(artifact.metadata_url, artifact.metadata_hashes)
+            extra["metadata_source"] = "PEP 658 metadata file (hash verified)"
+        else:  # PEP 658 allows "true" without hashes: as trusted as the project page itself
+            resp = await client.get(artifact.metadata_url)
+            extra["metadata_source"] = "PEP 658 metadata file (offered without a hash)"
+        extra["metadata_url"] = artifact.metadata_url
+        content = resp.content
+    else:
+        wheel = _pick_wheel(release.artifacts)
+        if wheel is None:
+            extra["metadata_source"] = "none: no wheel and no metadata file (sdist only)"
+            return replace(release, extra=extra)
+        read = await wheel_metadata.read_metadata(client, wheel)
+        content = read.content
+        extra["metadata_source"] = f"{wheel.filename} METADATA ({read.how})"
+        extra["metadata_verified"] = read.verified
+    core = pypi_simple.parse_core_metadata(content)
     if core.requires_python is not None:
         extra["requires_python"] = core.requires_python
     return Release(

@@ -192,8 +192,14 @@ def writer_for(path: Path) -> Writer:
 
 
 def render(lock: Lockfile, path: str | Path) -> str:
-    """The text of ``lock`` written as the lockfile named like ``path``."""
-    return writer_for(Path(path))(lock)
+    """The text of ``lock`` written as the lockfile named like ``path``.
+
+    A lock the format cannot express is a :class:`ManifestError` naming the file (writers may
+    raise ``ValueError`` for it; this is the one place that maps it)."""
+    try:
+        return writer_for(Path(path))(lock)
+    except ValueError as exc:
+        raise ManifestError(str(path), str(exc)) from None
 
 
 def write(lock: Lockfile, path: str | Path) -> None:

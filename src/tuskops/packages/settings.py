@@ -269,7 +269,23 @@ class RegistrySettings:
             "credentials": [c.to_json() for c in self.credentials],
             "files": list(self.files),
             "warnings": list(self.warnings),
+            "extra": _plain(self.extra),
         }
+
+
+def _plain(value: Any) -> Any:
+    """``extra`` for JSON: registries as their JSON, secrets redacted, the rest as text."""
+    if isinstance(value, Secret):
+        return REDACTED
+    if isinstance(value, Registry | Credential):
+        return value.to_json()
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
 
 
 class SettingsLoader(Protocol):
