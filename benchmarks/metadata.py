@@ -49,7 +49,7 @@ from tuskops.packages.registry import PackageInfo
 ECOSYSTEMS = ("pypi", "npm")
 DEFAULT_REGISTRY = {"pypi": "https://pypi.org/simple/", "npm": "https://registry.npmjs.org/"}
 
-#: Popular, long-lived PyPI projects (no pre-1.0 newcomers, nothing deprecated in place).
+#: Popular, long-lived PyPI projects, names in normalized form (PEP 503).
 PYPI_PACKAGES: tuple[str, ...] = (
     "requests", "urllib3", "six", "certifi", "idna",
     "charset-normalizer", "setuptools", "wheel", "pip", "packaging",
