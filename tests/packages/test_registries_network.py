@@ -3,11 +3,11 @@
 Only long-published releases are asked about (Django 4.2, requests 2.31.0, express 4.18.2),
 whose files and dependencies never change. Each test has its own empty cache directory.
 
-Two things tuskops relies on are properties of the registries, not of tuskops: pypi.org
-advertises PEP 658 metadata files in its project pages, and both registries send
-``Cache-Control: max-age``. Where the index reached from this machine lacks one (a mirror or a
-proxy that strips it), the test says so as an expected failure naming what was missing,
-instead of passing or reporting a tuskops bug.
+pypi.org advertises PEP 658 metadata files and both registries send ``Cache-Control:
+max-age``; the index reached from this machine goes through a proxy that strips both. So the
+tests hold either way: dependencies come from the metadata file or, without one, from the
+wheel read by range requests; a warm cache makes no request for an entry the registry made
+fresh, and exactly one (a revalidation) for an entry it gave no lifetime.
 """
 
 from __future__ import annotations
@@ -48,12 +48,7 @@ def _dependency_names(release: Release) -> set[str]:
 
 def _pypi_dependencies(tmp_path: Path, name: str, version: str) -> set[str]:
     release = asyncio.run(_metadata(tmp_path, "pypi", name, version))
-    if release.dependencies is None:
-        assert not any(a.metadata_url for a in release.artifacts)
-        pytest.xfail(
-            f"{PYPI} lists no PEP 658 metadata file for {name} {version} (pypi.org does: "
-            "a mirror or proxy in between drops 'core-metadata')"
-        )
+    assert release.extra["metadata_source"]  # the PEP 658 file, or the wheel's METADATA
     return _dependency_names(release)
 
 
@@ -116,10 +111,7 @@ def test_fresh_cache_answers_without_a_request(tmp_path: Path, ecosystem: str, n
 
     first, second, requests, hits, fresh = asyncio.run(twice())
     assert second.versions() == first.versions()
-    if not fresh:
-        pytest.xfail(
-            f"the {ecosystem} registry's answer carried no Cache-Control max-age or Expires "
-            "(the real registries send one: a proxy in between strips it), so it is revalidated"
-        )
-    assert requests == 0
-    assert hits == 1
+    if fresh:
+        assert (requests, hits) == (0, 1)
+    else:  # no lifetime given: asked again (never served stale), never skipped
+        assert (requests, hits) == (1, 0)
