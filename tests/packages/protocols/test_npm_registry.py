@@ -246,7 +246,7 @@ V2 = ["versions", "2.0.0-beta.1"]
         (_with([*V2], "x"), "versions.2.0.0-beta.1"),
         (_with([*V2, "version"], "9.9.9"), "versions.2.0.0-beta.1.version"),
         (_with([*V2, "dependencies"], {"a": 1}), "versions.2.0.0-beta.1.dependencies.a"),
-        (_with([*V2, "devDependencies"], ["x"]), "versions.2.0.0-beta.1.devDependencies"),
+        (_with([*V2, "devDependencies"], "x"), "versions.2.0.0-beta.1.devDependencies"),
         (
             _with([*V2, "peerDependenciesMeta"], {"vue": {"optional": "yes"}}),
             "versions.2.0.0-beta.1.peerDependenciesMeta.vue.optional",
@@ -261,7 +261,7 @@ V2 = ["versions", "2.0.0-beta.1"]
             _body({"name": "x", "versions": {"1.0.0": {"licenses": [{"url": "u"}]}}}),
             "versions.1.0.0.licenses[0]",
         ),
-        (_with([*V2, "engines"], "node"), "versions.2.0.0-beta.1.engines"),
+        (_with([*V2, "engines"], 18), "versions.2.0.0-beta.1.engines"),
         (_with([*V2, "dist"], "x"), "versions.2.0.0-beta.1.dist"),
         (_with([*V2, "dist", "tarball"], KeyError), "versions.2.0.0-beta.1.dist.tarball"),
         (_with([*V2, "dist", "integrity"], "sha512"), "versions.2.0.0-beta.1.dist.integrity"),
@@ -276,3 +276,29 @@ def test_malformed_packuments_name_the_field(body: bytes, field: str | None) -> 
     if field is not None:
         assert info.value.field == field
         assert f"(at {field})" in str(info.value)
+
+
+def test_very_old_manifest_forms_are_read_as_npm_reads_them() -> None:
+    # underscore 1.0.3 ("dependencies": []), qs 5.1.0 (engines as a string), arrays of names.
+    body = json.dumps(
+        {
+            "name": "old",
+            "versions": {
+                "1.0.3": {"name": "old", "version": "1.0.3", "dependencies": [],
+                          "engines": ">=0.10.40", "dist": {"tarball": "https://r/old-1.0.3.tgz"}},
+                "1.0.4": {"name": "old", "version": "1.0.4",
+                          "dependencies": ["a", "b@1.x", "@s/c@^2"],
+                          "dist": {"tarball": "https://r/old-1.0.4.tgz"}},
+            },
+        }
+    ).encode()  # fmt: skip
+    info = nr.parse_packument(body, "https://r/old")
+    first, second = info.releases
+    assert first.dependencies == ()
+    assert first.extra["engines"] == ">=0.10.40"
+    assert second.dependencies is not None
+    assert [(d.name, d.constraint) for d in second.dependencies] == [
+        ("a", "*"),
+        ("b", "1.x"),
+        ("@s/c", "^2"),
+    ]

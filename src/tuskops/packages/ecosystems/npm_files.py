@@ -127,10 +127,14 @@ def _opt_bool(file: str, data: Mapping[str, Any], key: str, *where: str) -> bool
 # --- dependency specs -------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=65536)
 def classify_spec(spec: str) -> str:
     """npm-package-arg's type of a dependency spec: "range", "tag", "alias", "git", "url",
     "file", "directory" or "workspace"; "invalid" for a text npm would reject (an unknown URL
-    protocol, or neither a range nor a valid tag)."""
+    protocol, or neither a range nor a valid tag).
+
+    Cached: a packument repeats the same few specs across hundreds of versions, and parsing
+    each range was most of the time spent reading one."""
     text = spec.strip()
     lower = text.lower()
     if lower.startswith("npm:"):

@@ -34,11 +34,11 @@ https://guides.rubygems.org/run-your-own-gem-server/, ``Gem::ConfigFile``):
 * ``~/.gem/credentials`` (YAML): ``:rubygems_api_key:`` is the key ``gem`` sends raw in
   ``Authorization`` to rubygems.org, ``"https://host": KEY`` the key for that host (kind
   ``"token"``, scoped to the web API, ``//host/api/``: gem sends them for push, yank and owner
-  calls, never with index reads or downloads). They are listed after Bundler's credentials, which win
-  for the same host. Other ``:name:`` entries are keys chosen with ``gem push --key``, tied to no
-  host; their names are in ``extra["named_api_keys"]``. Like RubyGems, which refuses a
-  credentials file that group or others can read ("0600 is required"), such a file is not used
-  and a warning says so.
+  calls, never with index reads or downloads). They are listed after Bundler's credentials,
+  which win for the same host. Other ``:name:`` entries are keys chosen with
+  ``gem push --key``, tied to no host; their names are in ``extra["named_api_keys"]``. Like
+  RubyGems, which refuses a credentials file that group or others can read ("0600 is
+  required"), such a file is not used and a warning says so.
 
 Deviations: the system-wide gemrc (``/etc/gemrc``) is not read; ``mirror.*.fallback_timeout``
 is ignored; a source whose block declares no gem cannot be told from a global source by the

@@ -133,8 +133,27 @@ def _dependency(name: str, spec: str, kind: str, optional: bool) -> Dependency:
     )
 
 
+def _section(r: _Reader, manifest: Mapping[str, Any], key: str, where: str) -> dict[str, str]:
+    """A dependency section. Very old versions (published before npm normalised manifests)
+    have arrays: ``[]`` or ``["name", "name@range"]``, which npm's normalize-package-data
+    reads as ``{name: range or "*"}``; so do we."""
+    value = manifest.get(key)
+    if isinstance(value, list):
+        out: dict[str, str] = {}
+        for i, item in enumerate(value):
+            if not isinstance(item, str) or not item.strip():
+                raise r.fail("expected a dependency name", f"{where}[{i}]")
+            name, _, spec = item.strip().partition("@")
+            if not name:  # "@scope/name@range"
+                scoped, _, spec = item.strip()[1:].partition("@")
+                name = "@" + scoped
+            out[name] = spec or "*"
+        return out
+    return r.string_map(manifest, key, where)
+
+
 def _dependencies(r: _Reader, manifest: Mapping[str, Any], where: str) -> tuple[Dependency, ...]:
-    sections = {key: r.string_map(manifest, key, f"{where}.{key}") for key, _ in _SECTIONS}
+    sections = {key: _section(r, manifest, key, f"{where}.{key}") for key, _ in _SECTIONS}
     peer_meta = r.obj(manifest, "peerDependenciesMeta", f"{where}.peerDependenciesMeta")
     deps: list[Dependency] = []
     for key, kind in _SECTIONS:
@@ -246,7 +265,9 @@ def _release(
     extra: dict[str, Any] = {}
     engines = manifest.get("engines")
     if engines is not None:
-        if isinstance(engines, list):  # legacy form: ["node >= 0.4"]
+        if isinstance(engines, str):  # legacy form: "node >= 0.4" or ">=0.10.40"
+            pass
+        elif isinstance(engines, list):  # legacy form: ["node >= 0.4"]
             if not all(isinstance(e, str) for e in engines):
                 raise r.fail("expected strings", f"{where}.engines")
         elif isinstance(engines, dict):
