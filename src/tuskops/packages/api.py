@@ -287,7 +287,12 @@ class PackageLookup:
             raise VersionNotFound(key, name, wanted, " and ".join(r.split()[1] for r in asked))
         registry = str(listed.extra.get("tuskops_registry_url", ""))
         release = await fetch_metadata(
-            key, name, listed.version, client=self.client(key), registry=registry or None
+            key,
+            name,
+            listed.version,
+            client=self.client(key),
+            registry=registry or None,
+            package=package,
         )
         return PackageDetails(
             ecosystem=key,

@@ -220,8 +220,12 @@ async def fetch_metadata(
     *,
     client: RegistryClient,
     registry: str | None = None,
+    package: PackageInfo | None = None,
 ) -> Release:
     """One release, with its dependencies where the protocol offers them per version.
+
+    ``package``: the listing from :func:`fetch_package`, when the caller has it already (not
+    fetched and parsed again).
 
     PyPI: the PEP 658 core metadata file of the release's first file that offers one (files
     with a metadata hash first, then wheels), downloaded and verified against that hash (one
@@ -241,7 +245,7 @@ async def fetch_metadata(
     """
     key = _ecosystem(ecosystem)
     base = registry or DEFAULT_REGISTRIES[key]
-    info = await fetch_package(key, name, client=client, registry=base)
+    info = package or await fetch_package(key, name, client=client, registry=base)
     release = info.release(version)
     if release is None:
         raise VersionNotFound(key, name, version, _origin(base))

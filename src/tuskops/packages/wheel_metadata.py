@@ -85,7 +85,6 @@ class SparseFile(io.RawIOBase):
         raise NeedBytes(self.pos, size)
 
 
-
 @dataclass(frozen=True)
 class WheelMetadata:
     content: bytes
