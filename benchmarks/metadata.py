@@ -3,15 +3,18 @@
 For each package of a fixed list the script fetches the version list
 (``tuskops.packages.clients.fetch_package``), picks the newest stable version (PyPI: the highest
 non-yanked, non-pre-release version by PEP 440; npm: the ``latest`` dist-tag) and fetches that
-version's dependency metadata (``fetch_metadata``; on PyPI the PEP 658 core metadata file). All
+version's dependency metadata (``fetch_metadata``; on PyPI the PEP 658 core metadata file, or
+the wheel's METADATA read by range requests where the index offers none). All
 packages of an ecosystem are fetched concurrently; the client bounds the requests in flight.
 
-It does this twice on one cache directory: **cold** (an empty cache) and **warm** (a new
-``RegistryClient`` on the same directory), and prints requests, cache hits, bytes and seconds
-for each run. The warm run must send no request for an entry that was fresh after the cold run
-(and none for a URL the cold run did not store): the exit status is 1 if it does. Entries the
-registry gave no freshness lifetime (no ``Cache-Control: max-age``, no ``Expires``) are
-revalidated by design; they are counted and reported, not a failure, unless ``--strict``.
+It does this on one cache directory: **cold** (an empty cache), **warm** (a new
+``RegistryClient`` on the same directory) and **offline** (from the cache alone, as ``tuskops
+pkg ... --offline`` answers: a package it cannot answer is a failure), and prints requests,
+cache hits, bytes and seconds for each run. The warm run must send no request for an entry that
+was fresh after the cold run (and none for a URL the cold run did not store): the exit status is
+1 if it does. Entries the registry gave no freshness lifetime (no ``Cache-Control: max-age``, no
+``Expires``) are revalidated by design; they are counted and reported, not a failure, unless
+``--strict``.
 
 ``--peer`` also times the registries' own command-line tools on the version lists alone
 (``npm view NAME versions --json`` and ``pip index versions NAME``, a few at a time) against
@@ -173,7 +176,7 @@ async def _fetch_one(
             result.error = "no version"
             return result
         release = await fetch_metadata(
-            ecosystem, name, result.version, client=client, registry=registry
+            ecosystem, name, result.version, client=client, registry=registry, package=info
         )
         if release.dependencies is not None:
             result.dependencies = len(release.dependencies)
@@ -189,8 +192,11 @@ async def _run_async(
     registry: str,
     concurrency: int,
     with_metadata: bool,
+    offline: bool = False,
 ) -> tuple[RunResult, list[PackageResult]]:
-    async with RegistryClient(cache_dir=cache_dir, max_concurrency=concurrency) as client:
+    async with RegistryClient(
+        cache_dir=cache_dir, max_concurrency=concurrency, offline=offline
+    ) as client:
         start = time.perf_counter()
         results = await asyncio.gather(
             *(_fetch_one(ecosystem, n, client, registry, with_metadata) for n in names)
@@ -227,8 +233,10 @@ def run_once(
     registry: str | None = None,
     concurrency: int = DEFAULT_MAX_CONCURRENCY,
     with_metadata: bool = True,
+    offline: bool = False,
 ) -> RunResult:
-    """Fetch ``names`` with a new client on ``cache_dir``; ``label`` names the run."""
+    """Fetch ``names`` with a new client on ``cache_dir``; ``label`` names the run.
+    ``offline``: from the cache alone (any request it would need is a failure)."""
     run, _ = asyncio.run(
         _run_async(
             ecosystem,
@@ -237,6 +245,7 @@ def run_once(
             registry or DEFAULT_REGISTRY[ecosystem],
             concurrency,
             with_metadata,
+            offline,
         )
     )
     run.run = label
@@ -512,6 +521,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             warm = run_once(eco, names, cache_dir, label="warm", **kwargs)
             runs.append(warm)
             checks[eco] = compare(before, snapshot(cache_dir), warm.requests)
+            # The cache alone answers everything (tuskops pkg --offline): no request possible.
+            runs.append(run_once(eco, names, cache_dir, label="offline", offline=True, **kwargs))
             if args.peer:
                 peers += run_peer(
                     eco,

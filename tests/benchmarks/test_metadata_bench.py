@@ -171,15 +171,17 @@ def test_warm_run_sends_no_request(
     assert bench.main(argv) == 0
     report = json.loads(capsys.readouterr().out)
     runs = {(r["ecosystem"], r["run"]): r for r in report["runs"]}
-    assert set(runs) == {("pypi", "cold"), ("pypi", "warm"), ("npm", "cold"), ("npm", "warm")}
+    assert set(runs) == {(e, r) for e in ("pypi", "npm") for r in ("cold", "warm", "offline")}
     # Cold: a project page and a metadata file per PyPI package, a packument per npm package;
-    # fetch_metadata's second look at the listing is a cache hit.
+    # fetch_metadata reuses the listing it is given.
     assert runs["pypi", "cold"]["requests"] == 6
     assert runs["npm", "cold"]["requests"] == 3
-    assert runs["pypi", "cold"]["cache_hits"] == 3
-    assert runs["npm", "cold"]["cache_hits"] == 3
+    assert runs["pypi", "cold"]["cache_hits"] == 0
+    assert runs["npm", "cold"]["cache_hits"] == 0
     assert len(requests) == 9  # the server saw exactly what the client counted
     for eco in ("pypi", "npm"):
+        offline = runs[eco, "offline"]
+        assert (offline["requests"], offline["failed"]) == (0, 0)
         warm = runs[eco, "warm"]
         assert warm["requests"] == 0
         assert warm["bytes"] == 0
