@@ -8,6 +8,7 @@ starts one per test.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -99,12 +100,19 @@ def populate(r: LocalRegistry) -> None:
         }
 
     npm = "application/vnd.npm.install-v1+json"
+    tarball = b"left-pad 1.0.0 tarball bytes"
+    r.add("/t/left-pad-1.0.0.tgz", tarball, "application/octet-stream")
+    integrity = "sha512-" + base64.b64encode(hashlib.sha512(tarball).digest()).decode()
     r.add(
         "/npm/left-pad",
         packument(
             "left-pad",
             {
-                "1.0.0": {"dependencies": {"wordwrap": "^1.0.0"}, "license": "MIT"},
+                "1.0.0": {
+                    "dependencies": {"wordwrap": "^1.0.0"},
+                    "license": "MIT",
+                    "dist": {"tarball": f"{b}/t/left-pad-1.0.0.tgz", "integrity": integrity},
+                },
                 "1.1.0": {"deprecated": "use String.prototype.padStart()"},
                 "2.0.0-beta.1": {},
             },

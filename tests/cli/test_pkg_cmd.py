@@ -155,3 +155,31 @@ def test_missing_package_and_unknown_ecosystem(run: Run, project: Path) -> None:
     unknown = run("pkg", "versions", "conda", "numpy", "--project", project)
     assert unknown.exit_code == 1
     assert "unknown ecosystem 'conda'" in unknown.stderr
+
+
+def test_download_verifies_and_writes_atomically(run: Run, project: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "out"
+    result = run(
+        "pkg", "download", "npm", "left-pad@1.0.0", "--dest", dest, "--project", project
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "verified (sha512)" in result.stdout
+    written = dest / "left-pad-1.0.0.tgz"
+    assert written.read_bytes() == b"left-pad 1.0.0 tarball bytes"
+    assert [p.name for p in dest.iterdir()] == ["left-pad-1.0.0.tgz"]  # no temporary left
+    # 1.1.0 lists no checksum: refused, nothing written.
+    refused = run("pkg", "download", "npm", "left-pad@1.1.0", "--dest", dest, "--project", project)
+    assert refused.exit_code == 1
+    assert "no checksum" in refused.stderr
+    assert [p.name for p in dest.iterdir()] == ["left-pad-1.0.0.tgz"]
+
+
+def test_download_of_a_wheel_by_name(run: Run, project: Path, tmp_path: Path) -> None:
+    result = run(
+        "pkg", "download", "pip", "demo@1.2.0", "--file", "demo-1.2.0-py3-none-any.whl",
+        "--dest", tmp_path / "w", "--project", project, "-o", "json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["verified"] == ["sha256"]
+    assert Path(data["path"]).name == "demo-1.2.0-py3-none-any.whl"

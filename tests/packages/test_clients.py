@@ -19,7 +19,9 @@ from tuskops.packages import maven_pom
 from tuskops.packages.clients import (
     PackageNotFound,
     UnsupportedRegistry,
+    UnverifiableArtifact,
     VersionNotFound,
+    fetch_artifact,
     fetch_metadata,
     fetch_package,
 )
@@ -30,7 +32,7 @@ from tuskops.packages.http import (
     RegistryNotFound,
 )
 from tuskops.packages.maven_pom import NonResolvablePom
-from tuskops.packages.registry import PackageInfo, Release
+from tuskops.packages.registry import Artifact, PackageInfo, Release
 
 TOKEN = "t0ken"
 FRESH = {"Cache-Control": "max-age=300"}
@@ -1033,3 +1035,66 @@ def test_maven_metadata_password_not_in_release(server: Server, tmp_path: Path) 
     rel = metadata(make(tmp_path), "maven", "org.example:demo", "1.0.0", registry)
     assert rel.license == "MIT OR Apache-2.0"
     assert TOKEN not in json.dumps(dict(rel.extra))
+
+
+# --- artifacts: downloaded and verified ------------------------------------------------------
+
+
+def download(
+    client: RegistryClient, ecosystem: str, artifact: Artifact, release: Release, **kw: Any
+) -> tuple[bytes, tuple[str, ...]]:
+    async def go() -> tuple[bytes, tuple[str, ...]]:
+        async with client:
+            resp, checked = await fetch_artifact(ecosystem, artifact, release, client=client, **kw)
+            return resp.content, checked
+
+    return asyncio.run(go())
+
+
+BODY = b"the file's bytes"
+
+
+def test_artifact_verified_against_the_listing(server: Server, tmp_path: Path) -> None:
+    server.add("/files/blob.crate", BODY, "application/octet-stream")
+    art = Artifact(url=f"{server.base}/files/blob.crate", hashes={"sha256": sha256(BODY)})
+    assert download(make(tmp_path), "cargo", art, Release("1.0.0")) == (BODY, ("sha256",))
+    bad = Artifact(url=art.url, hashes={"sha256": "0" * 64})
+    with pytest.raises(ChecksumMismatch):
+        download(make(tmp_path / "2"), "cargo", bad, Release("1.0.0"))
+
+
+def test_nuget_package_verified_against_its_catalog_leaf(server: Server, tmp_path: Path) -> None:
+    server.add("/nuget/flat/x/1.0.0/x.1.0.0.nupkg", BODY, "application/octet-stream")
+    digest = base64.b64encode(hashlib.sha512(BODY).digest()).decode()
+    server.add(
+        "/nuget/catalog/x.1.0.0.json", {"packageHash": digest, "packageHashAlgorithm": "SHA512"}
+    )
+    art = Artifact(url=f"{server.base}/nuget/flat/x/1.0.0/x.1.0.0.nupkg")
+    rel = Release("1.0.0", extra={"catalog_url": f"{server.base}/nuget/catalog/x.1.0.0.json"})
+    assert download(make(tmp_path), "nuget", art, rel) == (BODY, ("sha512",))
+
+
+def test_maven_file_verified_against_its_checksum_file(server: Server, tmp_path: Path) -> None:
+    server.add("/maven2/g/a/1/a-1.jar", BODY, "application/java-archive")
+    server.add("/maven2/g/a/1/a-1.jar.sha1", hashlib.sha1(BODY).hexdigest() + "  a-1.jar\n")
+    art = Artifact(url=f"{server.base}/maven2/g/a/1/a-1.jar")
+    assert download(make(tmp_path), "maven", art, Release("1")) == (BODY, ("sha1",))
+    # Only an MD5 file, and a wrong one: refused.
+    server.add("/maven2/g/a/2/a-2.jar", BODY, "application/java-archive")
+    server.add("/maven2/g/a/2/a-2.jar.md5", "0" * 32)
+    art2 = Artifact(url=f"{server.base}/maven2/g/a/2/a-2.jar")
+    with pytest.raises(ChecksumMismatch):
+        download(make(tmp_path / "2"), "maven", art2, Release("2"))
+
+
+def test_a_file_without_any_checksum_is_refused_unless_allowed(
+    server: Server, tmp_path: Path
+) -> None:
+    server.add("/dl/acme-demo-1.0.0.zip", BODY, "application/zip")
+    art = Artifact(url=f"{server.base}/dl/acme-demo-1.0.0.zip", hashes={"sha1": ""})
+    with pytest.raises(UnverifiableArtifact, match="no checksum"):
+        download(make(tmp_path), "composer", art, Release("1.0.0"))
+    assert download(make(tmp_path), "composer", art, Release("1.0.0"), allow_unverified=True) == (
+        BODY,
+        (),
+    )

@@ -329,3 +329,72 @@ def parse_command(file: Path) -> None:
     file and the line:col or the field (exit 2).
     """
     print_json(read(file).to_json())
+
+
+@pkg_group.command("download", short_help="Fetch a release's file, verified against its checksum.")
+@click.argument("ecosystem", metavar="ECO")
+@click.argument("spec", metavar="NAME[@VERSION]")
+@click.option(
+    "--dest",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Directory to write the file into.",
+)
+@click.option("--file", "filename", metavar="FILENAME", help="Which file of the release.")
+@click.option(
+    "--allow-unverified",
+    is_flag=True,
+    help="Fetch even when the registry gives no checksum for the file (said plainly).",
+)
+@_lookup_options
+@handles_errors
+def download_command(
+    ecosystem: str,
+    spec: str,
+    dest: Path,
+    filename: str | None,
+    allow_unverified: bool,
+    offline: bool,
+    registry: str | None,
+    project_dir: Path | None,
+    cache_dir: Path | None,
+    output: str,
+) -> None:
+    """Fetch one file of a release (default: the latest stable version's main file: the npm
+    tarball, the .crate, the .gem, the .nupkg, the jar, a pure-Python wheel or else the
+    sdist), check it against the registry's checksum, and write it into --dest atomically.
+
+    A file whose checksum does not match is an error and is not written. A registry that gives
+    no checksum (e.g. Packagist dists of GitHub zipballs) is refused unless
+    --allow-unverified.
+
+    \b
+    Examples:
+      tuskops pkg download npm left-pad@1.3.0
+      tuskops pkg download pip requests@2.31.0 --dest wheels/
+      tuskops pkg download pypi django@4.2 --file Django-4.2.tar.gz
+    """
+    name, version = api.split_spec(spec)
+
+    async def go() -> api.Downloaded:
+        async with _lookup(offline, registry, project_dir, cache_dir) as lookup:
+            return await lookup.download(
+                ecosystem,
+                name,
+                version,
+                dest=dest,
+                filename=filename,
+                allow_unverified=allow_unverified,
+            )
+
+    done = run(go())
+    if output == "json":
+        print_json(done.to_json())
+        return
+    how = (
+        f"verified ({', '.join(done.verified)})"
+        if done.verified
+        else "[yellow]NOT verified: the registry gives no checksum[/]"
+    )
+    stdout().print(f"{escape(done.path)}  {done.size:,} bytes, {how}")

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -36,16 +37,18 @@ from tuskops.packages import settings as settings_mod
 from tuskops.packages.clients import (
     PackageNotFound,
     VersionNotFound,
+    fetch_artifact,
     fetch_metadata,
     fetch_package,
 )
 from tuskops.packages.ecosystems import ALIASES, MODULES, scheme
-from tuskops.packages.http import RegistryClient, run
-from tuskops.packages.manifests import Dependency
+from tuskops.packages.http import RegistryClient, redact_url, run
+from tuskops.packages.manifests import Dependency, file_mode
 from tuskops.packages.registry import Artifact, PackageInfo, Release
 from tuskops.packages.settings import Registry, RegistrySettings
 
 __all__ = [
+    "Downloaded",
     "PackageDetails",
     "PackageLookup",
     "VersionEntry",
@@ -151,6 +154,20 @@ class PackageDetails:
     artifacts: tuple[Artifact, ...]
     latest: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Downloaded:
+    """A file fetched from a registry and written to disk."""
+
+    path: str
+    url: str
+    size: int
+    #: The digests it was checked against; empty only when fetched with ``allow_unverified``.
+    verified: tuple[str, ...]
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -309,8 +326,72 @@ class PackageLookup:
             extra={k: v for k, v in release.extra.items() if not k.startswith("tuskops_")},
         )
 
+    async def download(
+        self,
+        ecosystem: str,
+        name: str,
+        version: str | None = None,
+        *,
+        dest: str | os.PathLike[str] = ".",
+        filename: str | None = None,
+        allow_unverified: bool = False,
+    ) -> Downloaded:
+        """Fetch one file of a release (default: the latest stable release's main file; PyPI: a
+        pure-Python wheel, else the sdist), verify it against the registry's checksum and write
+        it into ``dest`` atomically. A file without a checksum anywhere is refused unless
+        ``allow_unverified``."""
+        details = await self.info(ecosystem, name, version)
+        key = details.ecosystem
+        artifact = _choose_artifact(key, details, filename)
+        release = Release(version=details.version, artifacts=details.artifacts, extra=details.extra)
+        resp, checked = await fetch_artifact(
+            key, artifact, release, client=self.client(key), allow_unverified=allow_unverified
+        )
+        target = Path(dest) / _file_name(artifact)
+        _write_atomically(target, resp.content)
+        return Downloaded(str(target), redact_url(artifact.url), len(resp.content), checked)
+
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+def _file_name(artifact: Artifact) -> str:
+    name = artifact.filename or artifact.url.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
+    if not name or name in (".", "..") or "/" in name or "\\" in name:
+        raise PackageError(f"cannot name a file for {redact_url(artifact.url)}")
+    return name
+
+
+def _choose_artifact(ecosystem: str, details: PackageDetails, filename: str | None) -> Artifact:
+    files = list(details.artifacts)
+    if filename is not None:
+        for artifact in files:
+            if _file_name(artifact) == filename:
+                return artifact
+        known = ", ".join(_file_name(a) for a in files) or "none"
+        raise PackageError(f"{details.name} {details.version} has no file {filename!r} ({known})")
+    if ecosystem == "pypi":
+        wheels = [a for a in files if _file_name(a).endswith("-none-any.whl")]
+        sdists = [a for a in files if _file_name(a).endswith((".tar.gz", ".zip"))]
+        files = wheels or sdists or files
+    elif ecosystem == "maven":
+        files = [a for a in files if not _file_name(a).endswith(".pom")] or files
+    if not files:
+        raise PackageError(f"{details.name} {details.version}: the registry lists no files")
+    return files[0]
+
+
+def _write_atomically(target: Path, content: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        os.chmod(tmp, file_mode(target))
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _not_found(ecosystem: str, name: str, registries: tuple[Registry, ...]) -> PackageNotFound:

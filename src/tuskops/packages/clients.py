@@ -25,7 +25,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 from tuskops.errors import PackageError
 from tuskops.packages import maven_pom, wheel_metadata
-from tuskops.packages.http import RegistryClient, RegistryNotFound, Response, redact_url
+from tuskops.packages.http import (
+    RegistryClient,
+    RegistryNotFound,
+    Response,
+    redact_url,
+    verify,
+)
 from tuskops.packages.protocols import (
     crates_index,
     maven_repo,
@@ -43,7 +49,10 @@ __all__ = [
     "DEFAULT_REGISTRIES",
     "PackageNotFound",
     "UnsupportedRegistry",
+    "UnverifiableArtifact",
     "VersionNotFound",
+    "artifact_hashes",
+    "fetch_artifact",
     "fetch_metadata",
     "fetch_package",
 ]
@@ -70,6 +79,10 @@ class VersionNotFound(PackageError):
         self.version = version
         self.registry = redact_url(registry)
         super().__init__(f"no version {version} of {name} on {self.registry}")
+
+
+class UnverifiableArtifact(PackageError):
+    """The registry gives no checksum for a file, so its download cannot be verified."""
 
 
 class UnsupportedRegistry(PackageError):
@@ -310,3 +323,55 @@ async def _pypi_release_metadata(client: RegistryClient, release: Release) -> Re
         published=release.published,
         extra=extra,
     )
+
+
+# --- artifacts ----------------------------------------------------------------------------------
+
+
+async def artifact_hashes(
+    ecosystem: str, artifact: Artifact, release: Release, *, client: RegistryClient
+) -> dict[str, str]:
+    """The digests a file can be checked against: those the listing gives, else where the
+    protocol keeps them (Maven: the checksum file next to it; NuGet: ``packageHash`` in the
+    release's catalog entry). Empty when the registry has none (e.g. Packagist dists of
+    GitHub zipballs carry an empty ``shasum``)."""
+    hashes = {k: v for k, v in artifact.hashes.items() if v}
+    if hashes:
+        return hashes
+    key = _ecosystem(ecosystem)
+    if key == "maven":
+        found = await maven_pom.checksum_for(client, artifact.url)
+        return {found[0]: found[1]} if found else {}
+    if key == "nuget" and isinstance(release.extra.get("catalog_url"), str):
+        resp = await client.get(str(release.extra["catalog_url"]))
+        return nuget_v3.parse_catalog_hash(resp.content, resp.url)
+    return {}
+
+
+async def fetch_artifact(
+    ecosystem: str,
+    artifact: Artifact,
+    release: Release,
+    *,
+    client: RegistryClient,
+    allow_unverified: bool = False,
+) -> tuple[Response, tuple[str, ...]]:
+    """Download ``artifact`` and verify it; returns the response and the algorithms checked.
+
+    A file with no checksum anywhere raises :class:`UnverifiableArtifact` unless
+    ``allow_unverified`` (then nothing is claimed: the algorithms checked are ``()``). Maven
+    repositories may offer only MD5, which is checked here (``verify`` leaves MD5 out)."""
+    hashes = await artifact_hashes(ecosystem, artifact, release, client=client)
+    if not hashes:
+        if not allow_unverified:
+            raise UnverifiableArtifact(
+                f"{redact_url(artifact.url)}: the registry gives no checksum for this file, so "
+                "its download cannot be verified (allow it explicitly to fetch it unverified)"
+            )
+        return await client.get(artifact.url), ()
+    if set(hashes) == {"md5"}:
+        resp = await client.get(artifact.url)
+        maven_pom.check_md5(resp, hashes["md5"], client, artifact.url)
+        return resp, ("md5",)
+    resp = await client.download(artifact.url, hashes)
+    return resp, verify(resp.content, hashes, url=artifact.url)

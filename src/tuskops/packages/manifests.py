@@ -202,6 +202,17 @@ def render(lock: Lockfile, path: str | Path) -> str:
         raise ManifestError(str(path), str(exc)) from None
 
 
+def file_mode(target: Path) -> int:
+    """The mode a replaced file should get: the old file's, else what ``open()`` would give
+    (``mkstemp`` creates files 0600, too private for a lockfile or a download)."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def write(lock: Lockfile, path: str | Path) -> None:
     """Write ``lock`` to ``path`` in that file's native format, atomically: a reader sees the
     old file or the new one, never half of either."""
@@ -209,6 +220,7 @@ def write(lock: Lockfile, path: str | Path) -> None:
     text = render(lock, target)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        os.chmod(tmp, file_mode(target))
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
         os.replace(tmp, target)

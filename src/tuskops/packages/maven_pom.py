@@ -103,7 +103,8 @@ async def _snapshot(
     return maven_repo.parse_snapshot_metadata(resp.content, resp.url)
 
 
-async def _checksum(client: RegistryClient, url: str) -> tuple[str, str] | None:
+async def checksum_for(client: RegistryClient, url: str) -> tuple[str, str] | None:
+    """The strongest checksum file the repository has for ``url``: (algorithm, digest)."""
     for algorithm in _CHECKSUMS:
         try:
             resp = await client.get(maven_repo.checksum_url(url, algorithm))
@@ -113,7 +114,7 @@ async def _checksum(client: RegistryClient, url: str) -> tuple[str, str] | None:
     return None
 
 
-def _check_md5(resp: Response, expected: str, client: RegistryClient, url: str) -> None:
+def check_md5(resp: Response, expected: str, client: RegistryClient, url: str) -> None:
     actual = hashlib.md5(resp.content, usedforsecurity=False).hexdigest()
     if actual != expected:
         client.evict(url)
@@ -134,13 +135,13 @@ async def fetch_pom(
     url = maven_repo.artifact_url(
         registry, group, artifact, version, "pom", file_version=file_version
     )
-    checksum = await _checksum(client, url)
+    checksum = await checksum_for(client, url)
     try:
         if checksum is None:
             resp = await client.get(url)
         elif checksum[0] == "md5":
             resp = await client.get(url)
-            _check_md5(resp, checksum[1], client, url)
+            check_md5(resp, checksum[1], client, url)
         else:
             resp = await client.download(url, {checksum[0]: checksum[1]})
     except RegistryNotFound:

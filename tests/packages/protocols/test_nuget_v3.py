@@ -632,3 +632,23 @@ def test_malformed_nuspec(data: bytes, message: str, location: str | None) -> No
     assert info.value.url == "https://x/a.nuspec"
     if location is not None:
         assert info.value.location == location
+
+
+HASH = "HrC5BXdl00IP9zeV+0Z848QWPAoCr9P3bDEZguI+gkLcBKAOxix/" + (
+    "tLEAAHC+UvDNPv4a2d18lOReHMOagPa+zQ=="
+)
+
+
+def test_catalog_leaf_hash() -> None:
+    leaf = json.dumps(
+        {
+            "@id": "https://api.nuget.org/v3/catalog0/data/x.json",
+            "id": "Newtonsoft.Json",
+            "version": "13.0.3",
+            "packageHash": HASH,
+            "packageHashAlgorithm": "SHA512",
+        }
+    ).encode()
+    assert nv.parse_catalog_hash(leaf, "https://x/leaf.json") == {"sha512": HASH}
+    with pytest.raises(nv.NugetApiError, match="packageHash"):
+        nv.parse_catalog_hash(b'{"packageHashAlgorithm": "SHA512"}', "https://x/leaf.json")

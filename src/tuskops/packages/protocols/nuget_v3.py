@@ -588,3 +588,19 @@ def parse_nuspec(data: bytes, url: str) -> Release:
         license=license_text,
         extra=extra,
     )
+
+
+# --- catalog leaves -----------------------------------------------------------------------------
+
+
+def parse_catalog_hash(data: bytes, url: str) -> dict[str, str]:
+    """The ``.nupkg`` digest from a catalog leaf (``packageHash``, base64, with
+    ``packageHashAlgorithm``, "SHA512" on nuget.org): ``{"sha512": "<base64>"}``. The
+    registration's ``catalogEntry`` omits it, so downloads are verified against the leaf."""
+    r = _Reader(url)
+    leaf = _load(data, url)
+    digest = r.str_(leaf, "packageHash", "", required=True)
+    algorithm = r.str_(leaf, "packageHashAlgorithm", "", required=True).lower().replace("-", "")
+    if algorithm not in ("sha256", "sha384", "sha512"):
+        raise r.fail(f"unsupported hash algorithm {algorithm!r}", "packageHashAlgorithm")
+    return {algorithm: digest}
