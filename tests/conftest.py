@@ -76,3 +76,30 @@ def package_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPa
     monkeypatch.setenv("TUSKOPS_CACHE_DIR", str(home / "tuskops-cache"))
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
     return home
+
+
+@pytest.fixture
+def registry_project(
+    local_registry: Any, package_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A project whose .npmrc and pip.conf (through PIP_CONFIG_FILE) point at the local
+    registry, the npm token coming from the environment as ``${NPM_TOKEN}``."""
+    from _support.registry import REGISTRY_TOKEN
+
+    host = local_registry.base.removeprefix("http://")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "package.json").write_text("{}\n")
+    (project / ".npmrc").write_text(
+        f"registry={local_registry.base}/npm/\n"
+        f"@acme:registry={local_registry.base}/private/npm/\n"
+        f"//{host}/private/npm/:_authToken=${{NPM_TOKEN}}\n"
+    )
+    monkeypatch.setenv("NPM_TOKEN", REGISTRY_TOKEN)
+    pip_conf = project / "pip.conf"
+    pip_conf.write_text(
+        f"[global]\nindex-url = {local_registry.base}/a/\n"
+        f"extra-index-url = {local_registry.base}/b/\n"
+    )
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(pip_conf))
+    return project

@@ -60,27 +60,8 @@ def test_parse_prints_normalised_json(run: Run, tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def project(
-    local_registry: Any, package_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Path:
-    """A project whose .npmrc and pip.conf point at the local registry (token from the env)."""
-    host = local_registry.base.removeprefix("http://")
-    proj = tmp_path / "project"
-    proj.mkdir()
-    (proj / "package.json").write_text("{}\n")
-    (proj / ".npmrc").write_text(
-        f"registry={local_registry.base}/npm/\n"
-        f"@acme:registry={local_registry.base}/private/npm/\n"
-        f"//{host}/private/npm/:_authToken=${{NPM_TOKEN}}\n"
-    )
-    monkeypatch.setenv("NPM_TOKEN", REGISTRY_TOKEN)
-    pip_conf = proj / "pip.conf"
-    pip_conf.write_text(
-        f"[global]\nindex-url = {local_registry.base}/a/\n"
-        f"extra-index-url = {local_registry.base}/b/\n"
-    )
-    monkeypatch.setenv("PIP_CONFIG_FILE", str(pip_conf))
-    return proj
+def project(registry_project: Path) -> Path:
+    return registry_project
 
 
 def test_versions_text(run: Run, project: Path) -> None:

@@ -9,31 +9,13 @@ from typing import Any
 import pytest
 
 import tuskops
-from _support.registry import REGISTRY_TOKEN
 from tuskops.core.registry import default_registry
 from tuskops.errors import LangError
 
 
 @pytest.fixture
-def project(
-    local_registry: Any, package_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Path:
-    host = local_registry.base.removeprefix("http://")
-    proj = tmp_path / "app"
-    proj.mkdir()
-    (proj / "package.json").write_text("{}\n")
-    (proj / ".npmrc").write_text(
-        f"registry={local_registry.base}/npm/\n"
-        f"@acme:registry={local_registry.base}/private/npm/\n"
-        f"//{host}/private/npm/:_authToken=${{NPM_TOKEN}}\n"
-    )
-    monkeypatch.setenv("NPM_TOKEN", REGISTRY_TOKEN)
-    (proj / "pip.conf").write_text(
-        f"[global]\nindex-url = {local_registry.base}/a/\n"
-        f"extra-index-url = {local_registry.base}/b/\n"
-    )
-    monkeypatch.setenv("PIP_CONFIG_FILE", str(proj / "pip.conf"))
-    return proj
+def project(registry_project: Path) -> Path:
+    return registry_project
 
 
 def evaluate(project: Path, text: str, **options: Any) -> Any:
