@@ -16,7 +16,13 @@ from tuskops.errors import PackageError
 from tuskops.packages import api
 from tuskops.packages.clients import PackageNotFound, VersionNotFound
 from tuskops.packages.http import OfflineCacheMiss, RegistryAuthError, RegistryUnreachable
-from tuskops.packages.settings import Credential, Registry, RegistrySettings, Secret
+from tuskops.packages.settings import (
+    Credential,
+    Registry,
+    RegistrySettings,
+    Secret,
+    normalize_prefix,
+)
 
 
 def npm_settings(r: LocalRegistry, *, token: str | None = REGISTRY_TOKEN) -> RegistrySettings:
@@ -233,3 +239,39 @@ def test_bad_spec_and_unknown_ecosystem() -> None:
         api.split_spec("express@")
     with pytest.raises(PackageError, match="unknown ecosystem 'conda'"):
         api.canonical_ecosystem("conda")
+
+
+def test_cargo_auth_required_registry_gets_its_token_on_downloads(tmp_path: Path) -> None:
+    # A registry whose config.json says auth-required and whose downloads live elsewhere.
+    import hashlib
+    import json
+
+    from _support.registry import LocalRegistry
+
+    r = LocalRegistry()
+    try:
+        crate = b"crate bytes"
+        r.add("/private/index/config.json", {"dl": f"{r.base}/private/dl", "auth-required": True})
+        line = {"name": "demo", "vers": "1.0.0", "deps": [], "features": {},
+                "cksum": hashlib.sha256(crate).hexdigest(), "yanked": False}  # fmt: skip
+        r.add("/private/index/de/mo/demo", json.dumps(line).encode() + b"\n", "text/plain")
+        r.add("/private/dl/demo/1.0.0/download", crate, "application/octet-stream")
+        index = f"{r.base}/private/index/"
+        token = Credential(
+            normalize_prefix(index), "bearer", Secret(REGISTRY_TOKEN), source="credentials.toml"
+        )
+        settings = RegistrySettings("cargo", (Registry("private", index),), (token,))
+        done = api.PackageLookup(**lookup(tmp_path, cargo=settings))
+
+        async def go() -> Any:
+            async with done:
+                return await done.download("cargo", "demo", "1.0.0", dest=tmp_path / "out")
+
+        result = asyncio.run(go())
+        assert result.verified == ("sha256",)
+        assert (tmp_path / "out" / "demo-1.0.0.crate").read_bytes() == crate
+        assert r.log[-1][0] == "/private/dl/demo/1.0.0/download"
+        assert r.log[-1][1]["authorization"] == f"Bearer {REGISTRY_TOKEN}"
+    finally:
+        r.httpd.shutdown()
+        r.httpd.server_close()

@@ -25,6 +25,7 @@ Synchronous wrappers, :func:`versions` and :func:`info`, run one lookup from pla
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import tempfile
 from collections.abc import Mapping
@@ -248,10 +249,12 @@ class PackageLookup:
     def client(self, ecosystem: str) -> RegistryClient:
         key = canonical_ecosystem(ecosystem)
         if key not in self._clients:
+            self.settings(key)
             self._clients[key] = RegistryClient(
                 cache_dir=self.cache_dir,
                 offline=self.offline,
-                auth=self.settings(key).auth_headers,
+                # Looked up per request: settings may learn credentials (see _with_cargo_auth).
+                auth=lambda url: self._settings[key].auth_headers(url),
                 **self._client_options,
             )
         return self._clients[key]
@@ -269,6 +272,8 @@ class PackageLookup:
                     found = await fetch_package(key, name, client=client, registry=reg.url)
                 except PackageNotFound:
                     continue
+                if key == "cargo" and found.extra.get("auth_required"):
+                    self._with_cargo_auth(reg, found)
                 return _tag(found, reg), (f"{reg.name} {reg.url}",)
             raise _not_found(key, name, candidates)
         results = await asyncio.gather(
@@ -285,6 +290,28 @@ class PackageLookup:
         if not found_in:
             raise _not_found(key, name, candidates)
         return _merge([p for p, _ in found_in]), tuple(f"{r.name} {r.url}" for _, r in found_in)
+
+    def _with_cargo_auth(self, registry: Registry, package: PackageInfo) -> None:
+        """An ``auth-required`` registry (RFC 3139) gets its token on downloads too, which
+        ``config.json``'s ``dl`` may put outside the index URL: extend the index's credential
+        to the download URLs of this package, as Cargo does (and nothing wider)."""
+        conf = self._settings["cargo"]
+        creds = conf.credentials_for(registry.url)
+        urls = [a.url for r in package.releases for a in r.artifacts]
+        if not urls:
+            return
+        split = [u.split("/")[:-1] for u in urls]  # the directories the files are in
+        columns = zip(*split, strict=False)  # as long as the shortest
+        shared = [c[0] for c in itertools.takewhile(lambda c: len(set(c)) == 1, columns)]
+        prefixes = {settings_mod.normalize_prefix("/".join(shared) + "/")}
+        known = {c.prefix for c in conf.credentials}
+        added = tuple(
+            replace(c, prefix=p, source=f"{c.source} (auth-required downloads)")
+            for c in creds
+            for p in sorted(prefixes - known)
+        )
+        if added:
+            self._settings["cargo"] = replace(conf, credentials=conf.credentials + added)
 
     async def versions(self, ecosystem: str, name: str) -> VersionList:
         key = canonical_ecosystem(ecosystem)

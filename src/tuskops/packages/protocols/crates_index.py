@@ -293,6 +293,9 @@ def parse_index_file(
             )
         )
     info_extra: dict[str, Any] = {"url": url}
+    if config.auth_required:
+        # Cargo then sends the registry's token to downloads too (RFC 3139).
+        info_extra["auth_required"] = True
     if skipped:
         info_extra["skipped_versions"] = tuple(skipped)
     return PackageInfo(ECOSYSTEM, package_name or name, tuple(releases), extra=info_extra)
