@@ -42,7 +42,8 @@ Deviations, said plainly:
 * Cargo sends a registry's token to its index, downloads and API only when the index's
   ``config.json`` says ``auth-required``, and the download and API URLs come from that file.
   Here the token is scoped to the index URL (whatever ``auth-required`` says, since the file is
-  not read here); download or API URLs outside that prefix get no token from these settings.
+  not read here); when a lookup reads an ``auth-required`` ``config.json``,
+  :class:`tuskops.packages.api.PackageLookup` extends it to that package's download URLs.
 * ``[registry] default`` only chooses the registry of ``cargo publish`` and similar commands;
   Cargo resolves a dependency without ``registry =`` from crates.io. It is put first here so
   lookups ask it first.
