@@ -275,3 +275,15 @@ def test_cargo_auth_required_registry_gets_its_token_on_downloads(tmp_path: Path
     finally:
         r.httpd.shutdown()
         r.httpd.server_close()
+
+
+def test_the_settings_certificate_authority_reaches_the_client(tmp_path: Path) -> None:
+    npm = RegistrySettings(
+        "npm", (Registry("default", "https://npm.internal/"),), extra={"ca_file": "/etc/ca.pem"}
+    )
+    pip = RegistrySettings(
+        "pypi", (Registry("index-url", "https://pypi.internal/simple/"),), extra={"cert": "/c.pem"}
+    )
+    lookup_ = api.PackageLookup(**lookup(tmp_path, npm=npm, pypi=pip))
+    assert lookup_.client("npm").ca_file == "/etc/ca.pem"
+    assert lookup_.client("pip").ca_file == "/c.pem"

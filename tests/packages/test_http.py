@@ -6,6 +6,9 @@ import asyncio
 import base64
 import hashlib
 import os
+import shutil
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -737,3 +740,53 @@ def test_get_range_offline_is_a_cache_miss(tmp_path: Path) -> None:
     client = make(tmp_path, offline=True)
     with pytest.raises(OfflineCacheMiss):
         asyncio.run(client.get_range("https://example.invalid/x.whl", -100))
+
+
+# --- a registry with its own certificate authority (pip's cert, npm's cafile) -------------------
+
+OPENSSL = shutil.which("openssl")
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    if OPENSSL is None:
+        pytest.skip("openssl is not installed")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [OPENSSL, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"https://127.0.0.1:{httpd.server_address[1]}/x", cert
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_own_certificate_authority(tls_server: tuple[str, Path], tmp_path: Path) -> None:
+    url, cert = tls_server
+    with pytest.raises(RegistryUnreachable, match="CERTIFICATE_VERIFY_FAILED"):
+        fetch(make(tmp_path, max_attempts=1), url)
+    [resp] = fetch(make(tmp_path, ca_file=cert), url)
+    assert resp.content == b"ok"
+
+
+def test_unreadable_certificate_authority(tmp_path: Path) -> None:
+    with pytest.raises(RegistryError, match="cannot load certificate authorities"):
+        fetch(make(tmp_path, ca_file=tmp_path / "missing.pem"), "https://127.0.0.1:9/x")

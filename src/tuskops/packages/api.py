@@ -249,9 +249,11 @@ class PackageLookup:
     def client(self, ecosystem: str) -> RegistryClient:
         key = canonical_ecosystem(ecosystem)
         if key not in self._clients:
-            self.settings(key)
+            conf = self.settings(key)
+            ca_file = conf.extra.get("ca_file") or conf.extra.get("cert")
             self._clients[key] = RegistryClient(
                 cache_dir=self.cache_dir,
+                ca_file=str(ca_file) if ca_file else None,
                 offline=self.offline,
                 # Looked up per request: settings may learn credentials (see _with_cargo_auth).
                 auth=lambda url: self._settings[key].auth_headers(url),

@@ -48,6 +48,7 @@ import json
 import os
 import random
 import re
+import ssl
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
@@ -453,6 +454,7 @@ class RegistryClient:
         rng: Callable[[], float] = random.random,
         transport: httpx.AsyncBaseTransport | None = None,
         user_agent: str = USER_AGENT,
+        ca_file: str | os.PathLike[str] | None = None,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
@@ -477,6 +479,9 @@ class RegistryClient:
         self._rng = rng
         self._transport = transport
         self.user_agent = user_agent
+        #: Certificate authorities to trust instead of the default bundle (pip's ``cert``,
+        #: npm's ``cafile``): an internal registry's CA.
+        self.ca_file = ca_file
         self.stats = ClientStats()
         self._client: httpx.AsyncClient | None = None
         self._semaphore: asyncio.Semaphore | None = None
@@ -501,7 +506,16 @@ class RegistryClient:
 
     def _http(self) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
         if self._client is None or self._semaphore is None:
+            verify: ssl.SSLContext | bool = True
+            if self.ca_file is not None:
+                try:
+                    verify = ssl.create_default_context(cafile=os.fspath(self.ca_file))
+                except (OSError, ssl.SSLError) as exc:
+                    raise RegistryError(
+                        f"cannot load certificate authorities from {self.ca_file}: {exc}"
+                    ) from None
             self._client = httpx.AsyncClient(
+                verify=verify,
                 timeout=httpx.Timeout(self.timeout),
                 follow_redirects=True,
                 headers={"User-Agent": self.user_agent},

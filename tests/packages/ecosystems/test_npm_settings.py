@@ -271,3 +271,10 @@ def test_token_never_shown(project: Path, home: Path) -> None:
     assert TOKEN not in shown
     assert base64.b64encode(f"u:{TOKEN}".encode()).decode() not in shown
     assert s.auth_headers("https://r.example/x") == {"Authorization": f"Bearer {TOKEN}"}
+
+
+def test_cafile_is_used_not_ignored(project: Path, home: Path) -> None:
+    (project / ".npmrc").write_text("cafile=certs/internal-ca.pem\n")
+    s = _load(project, home)
+    assert s.extra["ca_file"] == str(project / "certs" / "internal-ca.pem")
+    assert not any("cafile" in w for w in s.warnings)

@@ -32,8 +32,9 @@ Deviations, said plainly:
   the literal text, which would only send ``${VAR}`` as a token and fail later, less clearly.
 * Unscoped ``_authToken``/``_auth``/``username``/``_password`` are refused by npm 9+ ("must be
   scoped to a registry"); here they are reported as warnings and not used.
-* Client certificates (``certfile``/``keyfile``/``cert``/``key``), custom CAs, ``strict-ssl``
-  and proxies are not applied to requests; each configured one gives a warning.
+* ``cafile`` is honoured (``extra["ca_file"]``: the CAs trusted instead of the default ones);
+  client certificates (``certfile``/``keyfile``/``cert``/``key``), an inline ``ca``,
+  ``strict-ssl=false`` and proxies are not applied; each configured one gives a warning.
 * ``always-auth`` needs no handling: a credential is always sent to URLs under its prefix. The
   prefixes it was set for are listed in ``extra["always_auth"]``.
 * ``[section]`` headers make npm nest the keys below them, where npm never looks; they are
@@ -80,7 +81,6 @@ _UNSUPPORTED = {
     "cert": "client certificates are not supported",
     "key": "client certificates are not supported",
     "ca": "custom certificate authorities are not applied",
-    "cafile": "custom certificate authorities are not applied",
     "proxy": "proxies are not applied",
     "https-proxy": "proxies are not applied",
 }
@@ -336,6 +336,10 @@ def load(*, project_dir: Path, env: Mapping[str, str], home: Path) -> RegistrySe
             )
 
     extra: dict[str, Any] = {}
+    cafile = config.get("cafile")
+    if cafile is not None and isinstance(cafile.value, str) and cafile.value:
+        # Replaces the default certificate authorities, as npm's cafile does.
+        extra["ca_file"] = str((project_dir / cafile.value).resolve())
     credentials = _credentials(config, warnings, extra)
 
     def registry(name: str, key: str, value: _Value) -> Registry:
