@@ -115,3 +115,18 @@ def test_fresh_cache_answers_without_a_request(tmp_path: Path, ecosystem: str, n
         assert (requests, hits) == (0, 1)
     else:  # no lifetime given: asked again (never served stale), never skipped
         assert (requests, hits) == (1, 0)
+
+
+def test_the_issues_examples_from_a_tsk_file(package_env: Path, tmp_path: Path) -> None:
+    import tuskops
+
+    doc = tuskops.loads(
+        'express: @npm.versions("express")\n'
+        'django: @pip.info("django", "4.2")\n'
+        'latest: @packages.latest("npm", "express")\n',
+        base_dir=tmp_path,
+    )
+    assert "4.18.2" in doc["express"]
+    assert doc["latest"] in doc["express"]
+    assert {"asgiref", "sqlparse"} <= {d["name"].lower() for d in doc["django"]["dependencies"]}
+    assert doc["django"]["license"] == "BSD-3-Clause"
