@@ -202,3 +202,38 @@ class RegistryResponseError(PackageError):
         """The field path, when the location is one."""
         loc = self.location
         return loc if isinstance(loc, str) and not loc[:1].isdigit() else None
+
+
+# --- Kubernetes ------------------------------------------------------------------------------
+
+
+class KubernetesError(TuskError):
+    """Something about Kubernetes: a spec, a manifest, a cluster."""
+
+
+class KubernetesSpecError(KubernetesError):
+    """An app spec or manifest that cannot become valid manifests: names the field.
+
+    ``field`` is a path into the spec (``app.probes.liveness.port``) or, for a manifest,
+    ``Kind/namespace/name: spec.template.spec.containers[0].image``.
+    """
+
+    exit_code = 2
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+class ClusterError(KubernetesError):
+    """The API server refused or failed a request, or could not be reached.
+
+    ``status`` is the HTTP status (None when the server was not reached), ``reason`` the
+    Kubernetes ``Status.reason`` (``NotFound``, ``Conflict``, ``Forbidden``...).
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, reason: str | None = None):
+        self.status = status
+        self.reason = reason
+        super().__init__(message)

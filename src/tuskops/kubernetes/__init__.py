@@ -1,0 +1,1 @@
+"""Kubernetes: app specs to manifests, cluster access, plan and apply, rollouts."""
