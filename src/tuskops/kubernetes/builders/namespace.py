@@ -1,0 +1,168 @@
+"""The app's namespace when tuskops manages it: Namespace, ResourceQuota, LimitRange.
+
+Built only when the spec has a ``namespace_policy``:
+
+- ``Namespace`` (when ``create``), labelled ``pod-security.kubernetes.io/enforce: restricted``
+  and ``enforce-version: v<kubernetes_version>``: Pod Security Admission then rejects any pod
+  in the namespace that does not meet the Restricted profile
+  (https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted). The app's
+  own pods meet it with the default ``security`` settings (non-root, no privilege escalation,
+  all capabilities dropped, RuntimeDefault seccomp); a spec that loosens them is refused here
+  rather than left to fail at admission. The version is pinned so a cluster upgrade does not
+  change what is enforced until the spec's version changes. The built-in namespaces
+  (``default``, ``kube-*``) are never created or labelled.
+- ``ResourceQuota`` ``quota`` with ``hard`` = ``quota``
+  (https://kubernetes.io/docs/concepts/policy/resource-quotas/).
+- ``LimitRange`` ``limits`` with one ``type: Container`` item (``default``,
+  ``defaultRequest``, ``max``, ``min``;
+  https://kubernetes.io/docs/concepts/policy/limit-range/). The API server's own check that
+  ``min <= defaultRequest <= default <= max`` for each resource is made here too, offline,
+  so the mistake names the spec field.
+
+The quota and limits are namespace-wide objects: two apps that manage one namespace would
+both produce them.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from typing import Any
+
+from tuskops.errors import KubernetesSpecError
+from tuskops.kubernetes.builders.common import metadata
+from tuskops.kubernetes.spec import AppSpec
+
+__all__ = ["LIMITS_NAME", "QUOTA_NAME", "namespace_objects", "parse_quantity"]
+
+QUOTA_NAME = "quota"
+LIMITS_NAME = "limits"
+BUILT_IN_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+
+_QUANTITY = re.compile(
+    r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))"  # the number
+    r"(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]))?$"  # an exponent or a suffix
+)
+_SUFFIX = {
+    "": Fraction(1),
+    "n": Fraction(1, 10**9),
+    "u": Fraction(1, 10**6),
+    "m": Fraction(1, 1000),
+    "k": Fraction(10**3),
+    "M": Fraction(10**6),
+    "G": Fraction(10**9),
+    "T": Fraction(10**12),
+    "P": Fraction(10**15),
+    "E": Fraction(10**18),
+    **{s: Fraction(1024**i) for i, s in enumerate(("Ki", "Mi", "Gi", "Ti", "Pi", "Ei"), 1)},
+}
+
+#: LimitRange fields in the order the API server requires them to be (smallest first).
+_LIMIT_ORDER = (("min", "min"), ("default_request", "defaultRequest"),
+                ("default", "default"), ("max", "max"))  # fmt: skip
+
+
+def parse_quantity(text: str) -> Fraction:
+    """A Kubernetes quantity (``"100m"``, ``"1.5Gi"``, ``"2e3"``) as an exact number."""
+    match = _QUANTITY.match(text.strip())
+    if not match:
+        raise ValueError(f"{text!r} is not a quantity")
+    number = Fraction(match[1])
+    if match[2]:
+        return number * Fraction(10) ** int(match[2][1:])
+    return number * _SUFFIX[match[3] or ""]
+
+
+def _check_restricted(spec: AppSpec) -> None:
+    """Refuse security settings the Restricted Pod Security profile would reject."""
+    s = spec.security
+    problems = {
+        "run_as_non_root": not s.run_as_non_root,
+        "run_as_user": s.run_as_user == 0,
+        "allow_privilege_escalation": s.allow_privilege_escalation,
+        "seccomp_profile": s.seccomp_profile == "Unconfined",
+        "add_capabilities": any(c != "NET_BIND_SERVICE" for c in s.add_capabilities),
+    }
+    for key, bad in problems.items():
+        if bad:
+            raise KubernetesSpecError(
+                f"app.security.{key}",
+                "the namespace enforces the Restricted pod security profile, which forbids this "
+                "(set namespace_policy.create: false to manage the namespace yourself)",
+            )
+
+
+def _namespace(spec: AppSpec) -> dict[str, Any]:
+    if spec.namespace in BUILT_IN_NAMESPACES:
+        raise KubernetesSpecError(
+            "app.namespace",
+            f"tuskops does not create or label the built-in namespace {spec.namespace!r}: "
+            "choose another namespace or set namespace_policy.create: false",
+        )
+    _check_restricted(spec)
+    meta = metadata(spec, spec.namespace, namespaced=False)
+    meta["labels"]["pod-security.kubernetes.io/enforce"] = "restricted"
+    meta["labels"]["pod-security.kubernetes.io/enforce-version"] = f"v{spec.kubernetes_version}"
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": meta}
+
+
+def _quota(spec: AppSpec, hard: dict[str, str]) -> dict[str, Any]:
+    for key, value in hard.items():
+        try:
+            parse_quantity(value)
+        except ValueError as exc:
+            raise KubernetesSpecError(f"app.namespace_policy.quota.{key}", str(exc)) from None
+    return {
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "metadata": metadata(spec, QUOTA_NAME),
+        "spec": {"hard": dict(hard)},
+    }
+
+
+def _limit_range(spec: AppSpec, limits: dict[str, dict[str, str]]) -> dict[str, Any]:
+    where = "app.namespace_policy.limits"
+    values: dict[str, dict[str, Fraction]] = {}
+    for key, _ in _LIMIT_ORDER:
+        for resource, text in limits.get(key, {}).items():
+            try:
+                values.setdefault(key, {})[resource] = parse_quantity(text)
+            except ValueError as exc:
+                raise KubernetesSpecError(f"{where}.{key}.{resource}", str(exc)) from None
+    for i, (low, _) in enumerate(_LIMIT_ORDER):
+        for high, _ in _LIMIT_ORDER[i + 1 :]:
+            for resource, low_value in values.get(low, {}).items():
+                high_value = values.get(high, {}).get(resource)
+                if high_value is not None and low_value > high_value:
+                    raise KubernetesSpecError(
+                        f"{where}.{low}.{resource}",
+                        f"{limits[low][resource]} is more than {high} "
+                        f"({limits[high][resource]}): must be at most {high}",
+                    )
+    item: dict[str, Any] = {"type": "Container"}
+    for key, api_key in _LIMIT_ORDER:
+        if limits.get(key):
+            item[api_key] = dict(limits[key])
+    return {
+        "apiVersion": "v1",
+        "kind": "LimitRange",
+        "metadata": metadata(spec, LIMITS_NAME),
+        "spec": {"limits": [item]},
+    }
+
+
+def namespace_objects(spec: AppSpec) -> list[dict[str, Any]]:
+    """Namespace, ResourceQuota and LimitRange as the namespace policy asks; ``[]`` without
+    one. The Namespace comes first, so it can be applied before what lives in it."""
+    policy = spec.namespace_policy
+    if policy is None:
+        return []
+    out: list[dict[str, Any]] = []
+    if policy.create:
+        out.append(_namespace(spec))
+    if policy.quota:
+        out.append(_quota(spec, dict(policy.quota)))
+    limits = {k: dict(v) for k, v in policy.limits.items() if v}
+    if limits:
+        out.append(_limit_range(spec, limits))
+    return out
