@@ -11,7 +11,7 @@ import pytest
 from tuskops.errors import KubernetesSpecError
 from tuskops.kubernetes.builders.config import CHECKSUM_ANNOTATION
 from tuskops.kubernetes.builders.workload import deployment, pod_disruption_budget
-from tuskops.kubernetes.spec import AppSpec
+from tuskops.kubernetes.spec import AppSpec, Port, Probe
 
 Validate = Callable[..., None]
 MakeSpec = Callable[..., AppSpec]
@@ -410,3 +410,37 @@ def test_budget_before_1_27_has_no_eviction_policy(make_spec: MakeSpec, valid: V
     valid(pdb, "1.25")
     assert pdb is not None
     assert "unhealthyPodEvictionPolicy" not in pdb["spec"]
+
+
+# --- specs built directly (not by parse_app_spec) get the same checks ---------------------------
+
+
+def test_name_in_env_and_config_is_an_error() -> None:
+    spec = AppSpec("shop", "img", env={"A": "1"}, config={"A": "2"})
+    with pytest.raises(KubernetesSpecError) as err:
+        deployment(spec)
+    assert err.value.field == "app.config.A"
+
+
+@pytest.mark.parametrize(
+    ("probe", "ports", "field"),
+    [
+        (Probe(http="/h", port="nope"), (Port("http", 80),), "app.probes.readiness.port"),
+        (Probe(tcp=True), (), "app.probes.readiness.port"),
+        (Probe(grpc=True, port="nope"), (Port("http", 80),), "app.probes.readiness.port"),
+    ],
+)
+def test_direct_spec_probe_ports(probe: Probe, ports: tuple[Port, ...], field: str) -> None:
+    spec = AppSpec("shop", "img", ports=ports, readiness=probe)
+    with pytest.raises(KubernetesSpecError) as err:
+        deployment(spec)
+    assert err.value.field == field
+
+
+def test_grpc_probe_with_port_number(valid: Validate) -> None:
+    spec = AppSpec(
+        "shop", "img", ports=(Port("grpc", 9090),), readiness=Probe(grpc=True, port=50051)
+    )
+    d = deployment(spec)
+    valid(d)
+    assert container(d)["readinessProbe"] == {"grpc": {"port": 50051}}
