@@ -41,9 +41,10 @@ __all__ = [
 ]
 
 #: Built-in kinds that are not namespaced, by (API group, kind). From ``kubectl api-resources
-#: --namespaced=false`` against Kubernetes 1.33 (and cross-checked in the tests against
-#: lightkube-models' ``GlobalResource`` classes). A custom resource's scope is known only from
-#: its CustomResourceDefinition: :func:`merge_manifests` reads the CRDs it is given.
+#: --namespaced=false`` against Kubernetes 1.33, plus the newer alpha kinds; the tests check
+#: it covers every ``GlobalResource`` in lightkube-models (1.37). A custom resource's scope is
+#: known only from its CustomResourceDefinition: :func:`merge_manifests` reads the CRDs it is
+#: given, and takes other unknown kinds as namespaced (most custom resources are).
 CLUSTER_SCOPED: frozenset[tuple[str, str]] = frozenset(
     {
         ("", "ComponentStatus"),
@@ -76,6 +77,7 @@ CLUSTER_SCOPED: frozenset[tuple[str, str]] = frozenset(
         ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
         ("resource.k8s.io", "DeviceClass"),
         ("resource.k8s.io", "DeviceTaintRule"),
+        ("resource.k8s.io", "ResourcePoolStatusRequest"),
         ("resource.k8s.io", "ResourceSlice"),
         ("scheduling.k8s.io", "PriorityClass"),
         ("storage.k8s.io", "CSIDriver"),
