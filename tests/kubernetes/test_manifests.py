@@ -285,3 +285,19 @@ def test_two_raw_manifests_for_one_object_are_an_error() -> None:
     with pytest.raises(KubernetesSpecError) as info:
         merge_manifests([], [cm, {**cm, "data": {}}], default_namespace="shop")
     assert info.value.field == "ConfigMap/shop/a"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("just text\n", "extra.yaml:1:1: document 1: expected a map (an object), got a string"),
+        ("42\n", "extra.yaml:1:1: document 1: expected a map (an object), got int"),
+        ("apiVersion: v1\nkind: List\nitems: {a: 1}\n",
+         "extra.yaml:1:1: document 1: items: expected a list"),
+        ("apiVersion: v1\nkind: List\nitems:\n- null\n",
+         "extra.yaml:4:3: document 1, items[0]: expected a map (an object), got null"),
+        ("? [a, b]\n: 1\n", "extra.yaml:1:3: found unhashable key"),
+    ],
+)  # fmt: skip
+def test_shapes_that_are_not_objects(tmp_path: Path, text: str, expected: str) -> None:
+    assert error_of(tmp_path, text) == expected

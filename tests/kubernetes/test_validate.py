@@ -137,3 +137,10 @@ def test_supported_versions() -> None:
     assert versions[-1] == "1.37"
     assert "1.33" in versions
     assert len(versions) == 13
+
+
+def test_a_manifest_that_is_not_a_map() -> None:
+    [result] = validate_all(["not a manifest"], "1.33")  # type: ignore[list-item]
+    assert result.status == "invalid"
+    assert result.object == "(manifest)"
+    assert result.message == "expected a map, got str"
