@@ -204,3 +204,30 @@ def test_conflict_error_carries_status_and_reason() -> None:
     assert "1 field:" in str(error)
     assert '"kubectl-client-side-apply" via Update apps/v1' in str(error)
     assert "tk their owner" in str(error)
+
+
+def test_other_cause_types_are_skipped_and_subresources_shown() -> None:
+    status = copy.deepcopy(ONE_CONFLICT)
+    status["details"]["causes"].insert(0, {"type": "FieldValueInvalid", "field": "x"})
+    status["details"]["causes"][1]["message"] = (
+        'conflict with "hpa-controller" with subresource "scale"'
+    )
+    conflict = parse_conflict_status(status)
+    assert conflict is not None
+    assert conflict.conflicts == (
+        FieldConflict(
+            manager="hpa-controller",
+            field=".spec.replicas",
+            operation="Apply",
+            subresource="scale",
+        ),
+    )
+    assert '"hpa-controller" (subresource scale)' in conflict_message(conflict, "D/web")
+
+
+def test_a_badly_escaped_manager_name_is_kept_as_printed() -> None:
+    status = copy.deepcopy(ONE_CONFLICT)
+    status["details"]["causes"][0]["message"] = 'conflict with "bad\\q"'
+    conflict = parse_conflict_status(status)
+    assert conflict is not None
+    assert conflict.conflicts[0].manager == "bad\\q"

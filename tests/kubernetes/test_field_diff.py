@@ -503,3 +503,83 @@ def test_render_truncates_long_values() -> None:
     line = render_changes("ConfigMap/c", [FieldChange("data.big", None, "x" * 500, "add")])
     assert len(line) < 260
     assert line.endswith("…")
+
+
+def test_removal_of_set_items_and_positions() -> None:
+    desired = {
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": "w", "finalizers": ["example.com/keep"]},
+        "spec": {"sizes": ["s"]},
+    }
+    live = copy.deepcopy(desired)
+    live["metadata"]["finalizers"].append("example.com/cleanup")
+    live["spec"]["sizes"] = ["s", "m"]
+    live["metadata"]["managedFields"] = [
+        {
+            "manager": "tuskops",
+            "operation": "Apply",
+            "apiVersion": "example.com/v1",
+            "fieldsType": "FieldsV1",
+            "fieldsV1": {
+                "f:metadata": {
+                    "f:finalizers": {
+                        'v:"example.com/keep"': {},
+                        'v:"example.com/cleanup"': {},
+                        'v:"example.com/gone-already"': {},
+                    }
+                },
+                "f:spec": {"f:sizes": {"i:0": {}, "i:1": {}, "i:7": {}}},
+            },
+        }
+    ]
+    # finalizers is a set: the item tuskops owned goes, the live extra is no change by itself.
+    # sizes is atomic: replaced as a whole, and its owned item [1] is not listed again.
+    assert field_diff(desired, live) == [
+        FieldChange("spec.sizes", ["s", "m"], ["s"], "change"),
+        FieldChange(
+            "metadata.finalizers[=example.com/cleanup]", "example.com/cleanup", None, "remove"
+        ),
+    ]
+
+
+def test_set_items_are_added_not_replaced() -> None:
+    desired = {"kind": "X", "metadata": {"finalizers": ["b", "a"]}}
+    live = {"kind": "X", "metadata": {"finalizers": ["a", "other"]}}
+    assert field_diff(desired, live) == [
+        FieldChange("metadata.finalizers[=b]", None, "b", "add"),
+    ]
+
+
+def test_list_map_keys_may_be_structured_values() -> None:
+    (path,) = parse_fields_v1({"f:spec": {'k:{"id":{"a":1,"b":[2]}}': {".": {}}}})
+    assert render_managed_path(path) == 'spec[id={"a": 1, "b": [2]}]'
+
+
+def test_list_map_with_an_item_missing_its_key_compares_by_position() -> None:
+    desired = {"kind": "X", "spec": {"env": [{"value": "1"}]}}
+    live = {"kind": "X", "spec": {"env": [{"value": "2"}]}}
+    assert field_diff(desired, live) == [FieldChange("spec.env[0].value", "2", "1", "change")]
+    assert field_diff({"kind": "X", "env": ["a"]}, {"kind": "X", "env": ["b"]}) == [
+        FieldChange("env[0]", "b", "a", "change")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("desired", "live", "same"),
+    [
+        (1, "1", True),
+        ("1e3", "1k", True),
+        ("1.5", "1500m", True),
+        ("128974848", "129e6", False),
+        ("129e6", "129M", True),
+        ("1Ki", "1024", True),
+        (True, "1", False),
+        ("lots", "lots ", False),
+        ({"a": 1}, "1", False),
+    ],
+)
+def test_quantity_forms(desired: Any, live: Any, same: bool) -> None:
+    d = {"kind": "ResourceQuota", "spec": {"hard": {"cpu": desired}}}
+    v = {"kind": "ResourceQuota", "spec": {"hard": {"cpu": live}}}
+    assert (field_diff(d, v) == []) is same

@@ -14,7 +14,8 @@ each manager set (``metadata.managedFields``). So the preview here is:
   fields, from a small table of the built-in API's keys (``containers``/``env``/``volumes`` by
   ``name``, container ports by ``containerPort``+``protocol``, Service ports by ``port``+
   ``protocol``, ``volumeMounts`` by ``mountPath``...; see ``_LIST_MAP_KEYS``); other lists are
-  atomic, compared by position when their lengths agree and as a whole otherwise.
+  atomic, compared by position when their lengths agree and as a whole otherwise, except
+  sets of scalars (``metadata.finalizers``), where only items desired adds are changes.
 * **removals**: fields tuskops applied last time (the ``fieldsV1`` set of the ``Apply`` entry of
   manager ``managed_by``) that desired no longer has. SSA removes such a field unless another
   manager also owns it, so fields another manager owns (or owns something below) are left out.
@@ -88,6 +89,9 @@ _LIST_MAP_KEYS: dict[str, tuple[str, ...]] = {
 
 #: Key fields the server defaults before merging, with their default.
 _KEY_DEFAULTS: dict[str, Any] = {"protocol": "TCP"}
+
+#: Lists of scalars that are sets (``+listType=set``): items merge, order does not matter.
+_SET_LISTS = frozenset({"finalizers"})
 
 _QUANTITY_PARENTS = frozenset({"requests", "limits", "hard", "capacity", "overhead"})
 
@@ -340,7 +344,13 @@ def _diff(
     elif isinstance(desired, list) and isinstance(live, list):
         field = keys[-1] if keys else ""
         list_keys = _list_keys(field, desired)
-        if list_keys is not None and _list_keys(field, live) is not None:
+        if field in _SET_LISTS:
+            present = {_freeze(item) for item in live}
+            for item in desired:
+                if _freeze(item) not in present:
+                    seg = [*segments, f"[={_scalar_text(item)}]"]
+                    out.append(FieldChange(_join(seg), None, item, "add"))
+        elif list_keys is not None and _list_keys(field, live) is not None:
             by_key = {_item_key(i, list_keys): i for i in live}
             for item in desired:
                 pairs = _item_key(item, list_keys)
@@ -484,8 +494,10 @@ def field_diff(
     changes: list[FieldChange] = []
     _diff(target, live, [], [], changes)
     changes.sort(key=lambda c: c.path)
+    removals = _removals(target, previous if previous is not None else live, managed_by)
+    # A removal inside a field already shown as replaced (an atomic list) is not shown twice.
     changes += sorted(
-        _removals(target, previous if previous is not None else live, managed_by),
+        (r for r in removals if not any(_within(r.path, c.path) for c in changes)),
         key=lambda c: c.path,
     )
     if not secret:
@@ -496,6 +508,10 @@ def field_diff(
         else c
         for c in changes
     ]
+
+
+def _within(path: str, outer: str) -> bool:
+    return path == outer or path.startswith((outer + ".", outer + "["))
 
 
 def _value_text(value: Any) -> str:
