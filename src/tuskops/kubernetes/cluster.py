@@ -286,28 +286,50 @@ def parse_list(doc: Any, api_version: str, kind: str) -> tuple[list[dict[str, An
 class ApplyConflictError(ClusterError):
     """Server-side apply refused: fields owned by other managers would change.
 
-    ``conflicts`` are ``(manager, field)`` pairs, e.g. ``("kubectl-edit", ".spec.replicas")``.
-    Applying again with ``force=True`` takes the fields over.
+    ``conflicts`` are ``(manager, field)`` pairs, e.g. ``("kubectl-edit", ".spec.replicas")``;
+    ``status_doc`` is the server's whole ``Status`` (for
+    :func:`tuskops.kubernetes.conflicts.parse_conflict_status`, which also reads operation,
+    subresource and time). Applying again with ``force=True`` takes the fields over.
     """
 
     def __init__(
-        self, message: str, conflicts: Sequence[tuple[str, str]], *, status: int = 409
+        self,
+        message: str,
+        conflicts: Sequence[tuple[str, str]],
+        *,
+        status: int = 409,
+        status_doc: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message, status=status, reason="Conflict")
         self.conflicts: list[tuple[str, str]] = list(conflicts)
+        self.status_doc: Mapping[str, Any] = status_doc or {}
 
 
-_CONFLICT_MANAGER = re.compile(r'conflict with "((?:[^"\\]|\\.)*)"')
+# The manager is Go-%q-quoted: 'conflict with "kubectl-edit" using apps/v1 at <time>'.
+_CONFLICT_MANAGER = re.compile(r'conflict with ("(?:[^"\\]|\\.)*")')
+
+
+def _go_unquote(quoted: str) -> str:
+    try:
+        value = json.loads(quoted)
+    except ValueError:
+        return quoted[1:-1]
+    return value if isinstance(value, str) else quoted[1:-1]
 
 
 def conflict_causes(details: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """``(manager, field)`` from ``Status.details.causes`` of a ``FieldManagerConflict``."""
+    """``(manager, field)`` from ``Status.details.causes`` of type ``FieldManagerConflict``.
+
+    A cause's type is serialized under the JSON key ``reason`` (Go ``StatusCause.Type``);
+    ``type`` is accepted as well."""
     out: list[tuple[str, str]] = []
     for cause in details.get("causes") or []:
-        if not isinstance(cause, Mapping) or cause.get("reason") != "FieldManagerConflict":
+        if not isinstance(cause, Mapping):
+            continue
+        if "FieldManagerConflict" not in (cause.get("reason"), cause.get("type")):
             continue
         match = _CONFLICT_MANAGER.search(str(cause.get("message", "")))
-        manager = match.group(1) if match else str(cause.get("message", ""))
+        manager = _go_unquote(match.group(1)) if match else str(cause.get("message", ""))
         out.append((manager, str(cause.get("field", ""))))
     return out
 
@@ -330,7 +352,9 @@ def error_from_response(response: ApiResponse, what: str, host: str) -> ClusterE
     if response.status == 409 and reason == "Conflict" and isinstance(details, Mapping):
         conflicts = conflict_causes(details)
         if conflicts:
-            return ApplyConflictError(text, conflicts, status=response.status)
+            return ApplyConflictError(
+                text, conflicts, status=response.status, status_doc=status_doc
+            )
     return ClusterError(text, status=response.status, reason=reason)
 
 
@@ -473,8 +497,10 @@ class KubeClient:
         wall_clock: Callable[[], float] = time.time,
         timeout: float = 30.0,
         transport: httpx2.AsyncBaseTransport | None = None,
+        page_size: int = 500,
     ) -> None:
         self.config = config
+        self.page_size = page_size
         self.namespace = config.namespace
         self.retry = retry or RetryPolicy()
         self.breaker = breaker or breaker_for(config.server)
@@ -623,7 +649,9 @@ class KubeClient:
         items: list[dict[str, Any]] = []
         token: str | None = None
         while True:
-            request = list_request(info, namespace, label_selector, continue_token=token)
+            request = list_request(
+                info, namespace, label_selector, limit=self.page_size, continue_token=token
+            )
             page, token = parse_list(await self._call(request), api_version, kind)
             items.extend(page)
             if not token:
