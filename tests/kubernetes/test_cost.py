@@ -112,7 +112,7 @@ def test_missing_requests_are_unknown_not_zero() -> None:
     r = pod_requests(
         {"initContainers": [container("i")], "containers": [container("a", "1", "1Gi")]}
     )
-    assert (r.cpu, r.memory, r.missing) == (1, GIB, ())
+    assert (r.cpu, r.memory, r.missing) == (Decimal(1), Decimal(GIB), ())
 
 
 def test_bad_quantities_name_the_field() -> None:

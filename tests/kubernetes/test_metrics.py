@@ -104,8 +104,8 @@ def test_parse_pod_metrics() -> None:
 def test_parse_node_metrics() -> None:
     nodes = parse_node_metrics(NODE_METRICS)
     assert [(n.node, n.cpu, n.memory) for n in nodes] == [
-        ("n1", Decimal("1.5"), 4 * 2**30),
-        ("n2", Decimal("0.5"), 6 * 2**30),
+        ("n1", Decimal("1.5"), Decimal(4 * 2**30)),
+        ("n2", Decimal("0.5"), Decimal(6 * 2**30)),
     ]
 
 
