@@ -78,7 +78,7 @@ def test_duplicate_names_are_refused() -> None:
         registry.register(Echo())
 
 
-PLANNED_NAMES = ["kubernetes", "istio", "wasm", "multicloud"]
+PLANNED_NAMES = ["istio", "wasm", "multicloud"]
 
 
 @pytest.mark.parametrize("name", PLANNED_NAMES)

@@ -65,12 +65,6 @@ def _planned(
 
 _PLATFORM = [
     _planned(
-        "kubernetes",
-        "Kubernetes manifests, server-side apply, rollouts, blue-green, health, autoscaling.",
-        ("app", "deployment", "service", "ingress", "hpa", "namespace", "manifest"),
-        aliases=("k8s",),
-    ),
-    _planned(
         "istio",
         "Istio gateways, routing, canary and A/B traffic, mTLS, authorization, resilience.",
         ("gateway", "route", "canary", "mtls", "authorization", "circuit_breaker"),
@@ -89,6 +83,7 @@ _PLATFORM = [
 
 
 def platform_operators() -> list[Operator]:
+    from tuskops.kubernetes.operator import KubernetesOperator
     from tuskops.packages.operators import package_operators
 
-    return [*(cls() for cls in _PLATFORM), *package_operators()]
+    return [KubernetesOperator(), *(cls() for cls in _PLATFORM), *package_operators()]

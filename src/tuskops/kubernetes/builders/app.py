@@ -1,0 +1,40 @@
+"""Every manifest of an app, from one :class:`~tuskops.kubernetes.spec.AppSpec`.
+
+The order is the apply order (namespace and policy first, workloads, then what routes traffic
+to them); each builder returns None or nothing when the spec does not ask for its kind.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tuskops.kubernetes.builders.autoscaling import horizontal_pod_autoscaler
+from tuskops.kubernetes.builders.config import config_map, secret
+from tuskops.kubernetes.builders.namespace import namespace_objects
+from tuskops.kubernetes.builders.networking import ingress, service
+from tuskops.kubernetes.builders.policy import network_policies
+from tuskops.kubernetes.builders.rbac import rbac
+from tuskops.kubernetes.builders.workload import deployment, pod_disruption_budget
+from tuskops.kubernetes.spec import AppSpec
+
+
+def build_app(spec: AppSpec, *, service_monitor: bool = False) -> list[dict[str, Any]]:
+    """All manifests of ``spec``. ``service_monitor``: the Prometheus Operator's CRD exists, so
+    metrics get a ServiceMonitor (otherwise the pods carry scrape annotations)."""
+    out: list[dict[str, Any] | None] = [
+        *namespace_objects(spec),
+        *rbac(spec),
+        *network_policies(spec),
+        config_map(spec),
+        secret(spec),
+        service(spec),
+        deployment(spec),
+        pod_disruption_budget(spec),
+        horizontal_pod_autoscaler(spec),
+        ingress(spec),
+    ]
+    if spec.metrics is not None and service_monitor:
+        from tuskops.kubernetes.builders.monitoring import service_monitor as build_monitor
+
+        out.append(build_monitor(spec))
+    return [m for m in out if m is not None]
