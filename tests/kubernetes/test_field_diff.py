@@ -583,3 +583,48 @@ def test_quantity_forms(desired: Any, live: Any, same: bool) -> None:
     d = {"kind": "ResourceQuota", "spec": {"hard": {"cpu": desired}}}
     v = {"kind": "ResourceQuota", "spec": {"hard": {"cpu": live}}}
     assert (field_diff(d, v) == []) is same
+
+
+def test_owned_status_and_mismatched_shapes_are_not_removals() -> None:
+    desired = {"kind": "X", "metadata": {"name": "x"}, "spec": {"env": "not-a-list"}}
+    live = {
+        "kind": "X",
+        "metadata": {
+            "name": "x",
+            "managedFields": [
+                {
+                    "manager": "tuskops",
+                    "operation": "Apply",
+                    "fieldsType": "FieldsV1",
+                    "fieldsV1": {
+                        "f:status": {"f:phase": {}},
+                        "f:spec": {"f:env": {'k:{"name":"A"}': {".": {}}}},
+                        "f:items": {'k:{"name":"B"}': {".": {}}},
+                    },
+                }
+            ],
+        },
+        "status": {"phase": "Ready"},
+        "spec": {"env": "not-a-list"},
+        "items": ["B", {"name": "B", "v": 1}],
+    }
+    # status is never ours to remove; spec.env is not a list any more, so nothing is there to
+    # remove; items[name=B] is found past a non-map item and is removed.
+    assert field_diff(desired, live) == [
+        FieldChange("items[name=B]", {"name": "B", "v": 1}, None, "remove")
+    ]
+
+
+def test_secret_metadata_changes_are_not_redacted() -> None:
+    live = secret(password="x")
+    desired = secret(password="x")
+    desired["metadata"]["labels"] = {"team": "db"}
+    assert field_diff(desired, live) == [
+        FieldChange("metadata.labels", None, {"team": "db"}, "add")
+    ]
+
+
+def test_a_boolean_is_not_a_quantity() -> None:
+    d = {"kind": "ResourceQuota", "spec": {"hard": {"cpu": False}}}
+    v = {"kind": "ResourceQuota", "spec": {"hard": {"cpu": True}}}
+    assert len(field_diff(d, v)) == 1
