@@ -174,6 +174,9 @@ def test_switched_at_unknown_or_unreadable() -> None:
     live["metadata"]["annotations"] = {SWITCHED_AT_ANNOTATION: "yesterday"}
     with pytest.raises(KubernetesSpecError, match="not a timestamp"):
         switched_at(live)
+    live["metadata"]["annotations"] = {SWITCHED_AT_ANNOTATION: "2026-03-01T12:00:00"}
+    with pytest.raises(KubernetesSpecError, match="no time zone"):
+        switched_at(live)
 
 
 # --- the plan -------------------------------------------------------------------------------------
@@ -551,3 +554,19 @@ def test_abort_of_a_first_release_has_nothing_to_switch_back_to() -> None:
     assert undo.service is None
     assert undo.cleanup.scale == (ScaleTo("shop-blue", "shop", 0),)
     assert "nothing to switch back to" in undo.reason
+
+
+def test_a_given_path_defaults_to_the_first_port() -> None:
+    spec = make_spec(probes={"readiness": {"tcp": True, "port": "admin"}})
+    plan = plan_release(spec, None, [], verify_path="/healthz")
+    assert plan.job is not None
+    assert plan.job["spec"]["template"]["spec"]["containers"][0]["args"][-1] == (
+        "http://shop-blue-preview.shop.svc:80/healthz"
+    )
+
+
+def test_actions_are_false_when_empty() -> None:
+    assert not Actions()
+    assert Actions(scale=(ScaleTo("shop-blue", "shop", 0),))
+    with pytest.raises(KubernetesSpecError):
+        switch_patch("purple")  # type: ignore[arg-type]

@@ -284,6 +284,11 @@ def switched_at(service: Mapping[str, Any] | None) -> datetime | None:
             _where(service, f"metadata.annotations.{SWITCHED_AT_ANNOTATION}"),
             f"not a timestamp: {text!r}",
         ) from err
+    if when.tzinfo is None:
+        raise KubernetesSpecError(
+            _where(service, f"metadata.annotations.{SWITCHED_AT_ANNOTATION}"),
+            f"no time zone in {text!r}",
+        )
     return when
 
 
@@ -750,20 +755,19 @@ def advance(
 ) -> Transition:
     """One step of the release: given what was observed, what to do and where to go next.
 
-    ========== ====================================== ==========================================
-    step       gate                                   actions, next step
-    ========== ====================================== ==========================================
-    DEPLOY_IDLE none                                  apply idle Deployment and preview Service,
-                                                      then WAIT_AVAILABLE
-    WAIT_AVAIL. idle Deployment rolled out            then VERIFY; failed (deadline) aborts
-    VERIFY     the Job's verdict                      apply the Job while pending; succeeded:
-                                                      SWITCH; failed aborts
-    SWITCH     none                                   apply the switched Service (stamped with
-                                                      ``now``), then SCALE_DOWN
-    SCALE_DOWN ``scale_down_delay`` since the switch  scale old colour to 0, delete the preview,
-                                                      then DONE
-    DONE       terminal                               nothing
-    ========== ====================================== ==========================================
+    * DEPLOY_IDLE: apply the idle Deployment and the preview Service; go to WAIT_AVAILABLE.
+    * WAIT_AVAILABLE: wait until the idle Deployment has rolled out (:func:`deployment_verdict`
+      of ``observed.idle_deployment``); go to VERIFY, or abort when the rollout failed.
+    * VERIFY: with no Job observed, apply it and wait; then wait for its verdict
+      (:func:`verification_result`); go to SWITCH, or abort when it failed. Without a
+      verification Job in the plan, go to SWITCH and say the check was skipped.
+    * SWITCH: apply the switched Service, stamped with ``observed.now``; go to SCALE_DOWN.
+    * SCALE_DOWN: once ``scale_down_delay`` has passed since ``observed.switched_at``, scale
+      the old colour to 0 and delete the preview Service; go to DONE. An unknown switch time
+      waits: the old colour is the way back, so it is never scaled down on a guess.
+    * DONE: nothing.
+
+    The verification Job is left to its ``ttlSecondsAfterFinished``, so its logs can be read.
     """
     if step is BlueGreenStep.DEPLOY_IDLE:
         return Transition(
