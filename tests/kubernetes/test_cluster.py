@@ -826,3 +826,37 @@ def test_emulator_refuses_what_it_does_not_emulate(kube_emulator: EmulatedCluste
         "PUT /api/v1/namespaces/default/configmaps/a: PUT on this path"
     ]
     kube_emulator.emulator.unsupported.clear()  # expected here; the fixture checks it is empty
+
+
+def test_bad_answers_and_bad_objects_are_cluster_errors() -> None:
+    client, _, _ = mocked([httpx2.Response(200, content=b"{not json")])
+    with pytest.raises(ClusterError, match="answered with invalid JSON"):
+        run(client.get("v1", "ConfigMap", "a"))
+    with pytest.raises(ClusterError, match="without apiVersion and kind"):
+        run(client.apply({"metadata": {"name": "a"}}))
+
+
+def test_a_vanished_token_file_is_an_authentication_error(
+    service_account: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = {"KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": "1"}
+    config = in_cluster_config(service_account, env=env)
+    (service_account / "token").unlink()
+    monkeypatch.setattr("ssl.SSLContext.load_verify_locations", lambda *a, **k: None)
+
+    async def go() -> None:
+        async with KubeClient(config, breaker=CircuitBreaker("h")) as client:
+            await client.get("v1", "ConfigMap", "a")
+
+    with pytest.raises(ClusterError, match=r"cannot authenticate to 127\.0\.0\.1:1: Token file"):
+        run(go())
+
+
+def test_breakers_are_shared_per_api_server() -> None:
+    from tuskops.kubernetes.cluster import breaker_for
+
+    assert breaker_for("https://one:6443") is breaker_for("https://one:6443")
+    assert breaker_for("https://one:6443") is not breaker_for("https://two:6443")
+    client = KubeClient(config_for("https://shared.test"))
+    assert client.breaker is breaker_for("https://shared.test")
+    run(client.aclose())
