@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import Any
 
 import pytest
 
 from tuskops.errors import KubernetesSpecError
-from tuskops.kubernetes.builders.namespace import namespace_objects, parse_quantity
+from tuskops.kubernetes.builders.namespace import namespace_objects
 from tuskops.kubernetes.spec import parse_app_spec
 from tuskops.kubernetes.validate import validate_manifest
 
@@ -131,25 +130,3 @@ def test_limits_out_of_order_name_the_smaller_field(limits: dict[str, Any], fiel
 def test_equal_limits_are_fine() -> None:
     objects = build({"limits": {"default": {"cpu": "1"}, "max": {"cpu": "1000m"}}})
     assert objects[-1]["spec"]["limits"][0]["max"] == {"cpu": "1000m"}
-
-
-@pytest.mark.parametrize(
-    ("text", "value"),
-    [
-        ("100m", Fraction(1, 10)),
-        ("1.5Gi", Fraction(3 * 1024**3, 2)),
-        ("2e3", Fraction(2000)),
-        ("1k", Fraction(1000)),
-        ("250u", Fraction(1, 4000)),
-        ("12", Fraction(12)),
-        (".5", Fraction(1, 2)),
-    ],
-)
-def test_parse_quantity(text: str, value: Fraction) -> None:
-    assert parse_quantity(text) == value
-
-
-@pytest.mark.parametrize("text", ["", "1.2.3", "5 Gi", "1gb", "Mi"])
-def test_parse_quantity_refuses(text: str) -> None:
-    with pytest.raises(ValueError, match="not a quantity"):
-        parse_quantity(text)

@@ -25,52 +25,23 @@ both produce them.
 
 from __future__ import annotations
 
-import re
-from fractions import Fraction
+from decimal import Decimal
 from typing import Any
 
 from tuskops.errors import KubernetesSpecError
 from tuskops.kubernetes.builders.common import metadata
+from tuskops.kubernetes.quantity import parse_quantity
 from tuskops.kubernetes.spec import AppSpec
 
-__all__ = ["LIMITS_NAME", "QUOTA_NAME", "namespace_objects", "parse_quantity"]
+__all__ = ["LIMITS_NAME", "QUOTA_NAME", "namespace_objects"]
 
 QUOTA_NAME = "quota"
 LIMITS_NAME = "limits"
 BUILT_IN_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 
-_QUANTITY = re.compile(
-    r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))"  # the number
-    r"(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]))?$"  # an exponent or a suffix
-)
-_SUFFIX = {
-    "": Fraction(1),
-    "n": Fraction(1, 10**9),
-    "u": Fraction(1, 10**6),
-    "m": Fraction(1, 1000),
-    "k": Fraction(10**3),
-    "M": Fraction(10**6),
-    "G": Fraction(10**9),
-    "T": Fraction(10**12),
-    "P": Fraction(10**15),
-    "E": Fraction(10**18),
-    **{s: Fraction(1024**i) for i, s in enumerate(("Ki", "Mi", "Gi", "Ti", "Pi", "Ei"), 1)},
-}
-
 #: LimitRange fields in the order the API server requires them to be (smallest first).
 _LIMIT_ORDER = (("min", "min"), ("default_request", "defaultRequest"),
                 ("default", "default"), ("max", "max"))  # fmt: skip
-
-
-def parse_quantity(text: str) -> Fraction:
-    """A Kubernetes quantity (``"100m"``, ``"1.5Gi"``, ``"2e3"``) as an exact number."""
-    match = _QUANTITY.match(text.strip())
-    if not match:
-        raise ValueError(f"{text!r} is not a quantity")
-    number = Fraction(match[1])
-    if match[2]:
-        return number * Fraction(10) ** int(match[2][1:])
-    return number * _SUFFIX[match[3] or ""]
 
 
 def _check_restricted(spec: AppSpec) -> None:
@@ -108,10 +79,7 @@ def _namespace(spec: AppSpec) -> dict[str, Any]:
 
 def _quota(spec: AppSpec, hard: dict[str, str]) -> dict[str, Any]:
     for key, value in hard.items():
-        try:
-            parse_quantity(value)
-        except ValueError as exc:
-            raise KubernetesSpecError(f"app.namespace_policy.quota.{key}", str(exc)) from None
+        parse_quantity(value, field=f"app.namespace_policy.quota.{key}")
     return {
         "apiVersion": "v1",
         "kind": "ResourceQuota",
@@ -122,13 +90,11 @@ def _quota(spec: AppSpec, hard: dict[str, str]) -> dict[str, Any]:
 
 def _limit_range(spec: AppSpec, limits: dict[str, dict[str, str]]) -> dict[str, Any]:
     where = "app.namespace_policy.limits"
-    values: dict[str, dict[str, Fraction]] = {}
+    values: dict[str, dict[str, Decimal]] = {}
     for key, _ in _LIMIT_ORDER:
         for resource, text in limits.get(key, {}).items():
-            try:
-                values.setdefault(key, {})[resource] = parse_quantity(text)
-            except ValueError as exc:
-                raise KubernetesSpecError(f"{where}.{key}.{resource}", str(exc)) from None
+            field = f"{where}.{key}.{resource}"
+            values.setdefault(key, {})[resource] = parse_quantity(text, field=field)
     for i, (low, _) in enumerate(_LIMIT_ORDER):
         for high, _ in _LIMIT_ORDER[i + 1 :]:
             for resource, low_value in values.get(low, {}).items():
