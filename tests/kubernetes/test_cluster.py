@@ -860,3 +860,20 @@ def test_breakers_are_shared_per_api_server() -> None:
     client = KubeClient(config_for("https://shared.test"))
     assert client.breaker is breaker_for("https://shared.test")
     run(client.aclose())
+
+
+def test_a_trial_call_that_ends_without_a_verdict_frees_the_half_open_slot() -> None:
+    clock = Clock()
+    breaker = CircuitBreaker("h", threshold=1, cooldown=5.0, clock=clock)
+    client, _, seen = mocked(
+        [RuntimeError("cancelled mid-flight"), httpx2.Response(200, json=CM)], breaker=breaker
+    )
+    run(client.resource("v1", "ConfigMap"))  # discovery done before the circuit opens
+    breaker.record_failure("boom")
+    clock.now += 5
+    with pytest.raises(RuntimeError):
+        run(client.get("v1", "ConfigMap", "a"))
+    assert breaker.state == "half-open"
+    assert run(client.get("v1", "ConfigMap", "a")) == CM  # a new trial, which closes it
+    assert breaker.state == "closed"
+    assert len(seen) == 2

@@ -459,6 +459,11 @@ class CircuitBreaker:
         self.opened_at = None
         self._trial_in_flight = False
 
+    def abandon_trial(self) -> None:
+        """A call ended without an answer about the server (cancelled, credentials failed):
+        a half-open trial may be made again."""
+        self._trial_in_flight = False
+
     def record_failure(self, error: str) -> None:
         self.last_error = error
         self.failures += 1
@@ -556,7 +561,11 @@ class KubeClient:
                     f"{request.what}: API server {host} unreachable: {last}"
                 )
             except (ConfigError, OSError) as err:  # exec credential plugin, token file...
+                self.breaker.abandon_trial()
                 raise ClusterError(f"{request.what}: cannot authenticate to {host}: {err}") from err
+            except BaseException:  # cancelled: no verdict on the server
+                self.breaker.abandon_trial()
+                raise
             else:
                 response = ApiResponse(raw.status_code, dict(raw.headers), body)
                 if not is_retryable_status(response.status):
