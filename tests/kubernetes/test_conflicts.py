@@ -33,7 +33,6 @@ ONE_CONFLICT: dict[str, Any] = {
         "causes": [
             {
                 "reason": "FieldManagerConflict",
-                "type": "FieldManagerConflict",
                 "message": 'conflict with "kubectl-client-side-apply" using apps/v1',
                 "field": ".spec.replicas",
             }
@@ -60,17 +59,17 @@ MANY_CONFLICTS: dict[str, Any] = {
     "details": {
         "causes": [
             {
-                "type": "FieldManagerConflict",
+                "reason": "FieldManagerConflict",
                 "message": 'conflict with "helm" using apps/v1 at 2024-05-01T10:00:00Z',
                 "field": '.spec.template.spec.containers[name="web"].image',
             },
             {
-                "type": "FieldManagerConflict",
+                "reason": "FieldManagerConflict",
                 "message": 'conflict with "helm" using apps/v1 at 2024-05-01T10:00:00Z',
                 "field": ".spec.replicas",
             },
             {
-                "type": "FieldManagerConflict",
+                "reason": "FieldManagerConflict",
                 "message": 'conflict with "other-applier"',
                 "field": ".metadata.labels.tier",
             },
@@ -208,7 +207,7 @@ def test_conflict_error_carries_status_and_reason() -> None:
 
 def test_other_cause_types_are_skipped_and_subresources_shown() -> None:
     status = copy.deepcopy(ONE_CONFLICT)
-    status["details"]["causes"].insert(0, {"type": "FieldValueInvalid", "field": "x"})
+    status["details"]["causes"].insert(0, {"reason": "FieldValueInvalid", "field": "x"})
     status["details"]["causes"][1]["message"] = (
         'conflict with "hpa-controller" with subresource "scale"'
     )

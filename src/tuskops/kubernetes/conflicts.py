@@ -10,7 +10,7 @@ conflict.go`` and ``NewApplyConflict`` in ``k8s.io/apimachinery/pkg/api/errors``
      "reason": "Conflict",
      "message": "Apply failed with 1 conflict: conflict with \\"kubectl-client-side-apply\\"
                  using apps/v1: .spec.replicas",
-     "details": {"causes": [{"type": "FieldManagerConflict",
+     "details": {"causes": [{"reason": "FieldManagerConflict",
                              "message": "conflict with \\"kubectl-client-side-apply\\"
                                          using apps/v1",
                              "field": ".spec.replicas"}]}}
@@ -113,7 +113,10 @@ def _parse_manager(text: str, field: str) -> FieldConflict:
 def _from_causes(causes: list[Any]) -> list[FieldConflict]:
     conflicts: list[FieldConflict] = []
     for cause in causes:
-        if not isinstance(cause, Mapping) or cause.get("type") != CAUSE_TYPE:
+        # metav1.StatusCause's Go field Type is serialised as "reason"; "type" is accepted
+        # for documents written by hand from the field's Go name.
+        kind = cause.get("reason", cause.get("type")) if isinstance(cause, Mapping) else None
+        if kind != CAUSE_TYPE:
             continue
         text = str(cause.get("message", ""))
         m = _CAUSE.fullmatch(text.strip())
