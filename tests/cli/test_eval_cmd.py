@@ -94,7 +94,7 @@ def test_missing_file(run: Run, tmp_path: Path) -> None:
 
 
 def test_not_implemented_operator_is_an_error_not_data(run: Run, tmp_path: Path) -> None:
-    path = write(tmp_path, 'web: @kubernetes.deployment({ image: "x" })\n')
+    path = write(tmp_path, 'web: @istio.gateway({ host: "x" })\n')
     result = run("eval", path)
     assert result.exit_code == 2
-    assert "@kubernetes.deployment is not implemented yet" in result.stderr
+    assert "@istio.gateway is not implemented yet" in result.stderr

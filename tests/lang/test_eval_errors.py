@@ -175,10 +175,15 @@ def test_env_conversion_failure() -> None:
 
 
 def test_platform_operator_not_implemented() -> None:
+    d = only_error('a: @istio("gateway", { name: "x" })\n')
+    assert d.message == "@istio.gateway is not implemented yet in this version of tuskops"
+    d = only_error("a: @wasm.build({})\n")
+    assert d.message == "@wasm.build is not implemented yet in this version of tuskops"
+
+
+def test_kubernetes_spec_errors_name_the_field() -> None:
     d = only_error('a: @kubernetes("deployment", { name: "x" })\n')
-    assert d.message == "@kubernetes.deployment is not implemented yet in this version of tuskops"
-    d = only_error("a: @k8s.service({})\n")
-    assert d.message == "@kubernetes.service is not implemented yet in this version of tuskops"
+    assert d.message == "app.image: required"
 
 
 def test_file_errors_name_the_path(tmp_path: Path) -> None:
