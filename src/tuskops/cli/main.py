@@ -6,6 +6,7 @@ import click
 
 from tuskops import __version__
 from tuskops.cli.eval_cmd import eval_command
+from tuskops.cli.k8s_cmd import k8s_group
 from tuskops.cli.operators_cmd import operators_command
 from tuskops.cli.pkg_cmd import pkg_group
 from tuskops.cli.plan_cmd import apply_command, history_command, plan_command
@@ -46,6 +47,7 @@ cli.add_command(apply_command)
 cli.add_command(history_command)
 cli.add_command(operators_command)
 cli.add_command(pkg_group)
+cli.add_command(k8s_group)
 
 
 def main() -> None:
