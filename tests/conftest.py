@@ -103,3 +103,26 @@ def registry_project(
     )
     monkeypatch.setenv("PIP_CONFIG_FILE", str(pip_conf))
     return project
+
+
+@pytest.fixture
+def kube_emulator(tmp_path: Path) -> Generator[Any, None, None]:
+    """An in-process Kubernetes API *emulator* (kmock plus tests/_support/kube.py; not a
+    cluster) on a local port, with a kubeconfig whose context is ``emulator``.
+
+    Fails the test at teardown if a request hit something the emulator does not emulate.
+    Tests that need a real cluster are marked ``kubernetes`` and use TUSKOPS_TEST_KUBECONFIG.
+    """
+    # Imported here: the suite-rule tests copy this file into scratch runs without _support.
+    from _support.kube import EmulatedCluster, EmulatorThread, write_kubeconfig
+
+    runner = EmulatorThread()
+    emulator = runner.start()
+    try:
+        kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", runner.url)
+        yield EmulatedCluster(emulator=emulator, url=runner.url, kubeconfig=kubeconfig)
+    finally:
+        runner.stop()
+    assert not emulator.unsupported, (
+        f"requests the emulator does not emulate: {emulator.unsupported}"
+    )
