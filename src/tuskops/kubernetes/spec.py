@@ -213,6 +213,9 @@ class Metrics:
     port: str | int
     path: str = "/metrics"
     interval: str = "30s"
+    #: A Prometheus Operator ServiceMonitor (its CRD must exist in the cluster); otherwise the
+    #: pods carry ``prometheus.io/*`` scrape annotations.
+    service_monitor: bool = False
 
 
 @dataclass(frozen=True)
@@ -661,12 +664,17 @@ def parse_app_spec(data: object, where: str = "app") -> AppSpec:
         )
     metrics = None
     if m.has("metrics"):
-        mm = _Map(m.raw("metrics"), m.at("metrics"), ["port", "path", "interval"])
+        mm = _Map(
+            m.raw("metrics"), m.at("metrics"), ["port", "path", "interval", "service_monitor"]
+        )
         port = mm.raw("port") or (ports[0].name if ports else None)
         if port is None:
             raise KubernetesSpecError(mm.at("port"), "required: the app declares no ports")
         metrics = Metrics(
-            port, mm.text("path", "/metrics") or "/metrics", mm.text("interval", "30s") or "30s"
+            port,
+            mm.text("path", "/metrics") or "/metrics",
+            mm.text("interval", "30s") or "30s",
+            mm.flag("service_monitor", False),
         )
     version = m.text("kubernetes_version", DEFAULT_KUBERNETES_VERSION)
     assert version is not None

@@ -18,9 +18,16 @@ from tuskops.kubernetes.builders.workload import deployment, pod_disruption_budg
 from tuskops.kubernetes.spec import AppSpec
 
 
-def build_app(spec: AppSpec, *, service_monitor: bool = False) -> list[dict[str, Any]]:
-    """All manifests of ``spec``. ``service_monitor``: the Prometheus Operator's CRD exists, so
-    metrics get a ServiceMonitor (otherwise the pods carry scrape annotations)."""
+def build_app(spec: AppSpec) -> list[dict[str, Any]]:
+    """All manifests of ``spec``. With ``metrics``: a ServiceMonitor when the spec asks for one
+    (``metrics.service_monitor``: the Prometheus Operator's CRD exists), else scrape
+    annotations on the pods."""
+    from tuskops.kubernetes.builders.monitoring import scrape_annotations, service_monitor
+
+    workload = deployment(spec)
+    if spec.metrics is not None and not spec.metrics.service_monitor:
+        template_meta = workload["spec"]["template"].setdefault("metadata", {})
+        template_meta.setdefault("annotations", {}).update(scrape_annotations(spec))
     out: list[dict[str, Any] | None] = [
         *namespace_objects(spec),
         *rbac(spec),
@@ -28,13 +35,11 @@ def build_app(spec: AppSpec, *, service_monitor: bool = False) -> list[dict[str,
         config_map(spec),
         secret(spec),
         service(spec),
-        deployment(spec),
+        workload,
         pod_disruption_budget(spec),
         horizontal_pod_autoscaler(spec),
         ingress(spec),
     ]
-    if spec.metrics is not None and service_monitor:
-        from tuskops.kubernetes.builders.monitoring import service_monitor as build_monitor
-
-        out.append(build_monitor(spec))
+    if spec.metrics is not None and spec.metrics.service_monitor:
+        out.append(service_monitor(spec))
     return [m for m in out if m is not None]
