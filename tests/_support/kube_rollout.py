@@ -11,8 +11,8 @@ https://kubernetes.io/docs/concepts/workloads/controllers/deployment/):
 1. find the ReplicaSet whose template equals the Deployment's (ignoring
    ``pod-template-hash``), or create it (``<name>-<hash>``, owned by the Deployment); give it
    the next revision when it is not the newest (a rollback re-numbers the old ReplicaSet, as
-   the controller does) and copy the revision to the Deployment; ``observedGeneration`` is
-   then current;
+   the controller does), copy the Deployment's annotations to it and the revision to the
+   Deployment; ``observedGeneration`` is then current;
 2. pods created last step start: by their image, ``behaviour`` makes them ready, crash-loop
    (``CrashLoopBackOff`` after exit code 1) or run but fail their readiness probe forever (an
    ``Unhealthy`` Warning event);
@@ -164,6 +164,10 @@ class RolloutController:
             owned.append(new_rs)
         elif int(new_rs["metadata"]["annotations"][REVISION]) != newest:
             new_rs["metadata"]["annotations"][REVISION] = str(newest + 1)
+        # The new ReplicaSet carries the Deployment's annotations (change-cause...).
+        new_rs["metadata"]["annotations"].update(
+            (k, v) for k, v in (meta.get("annotations") or {}).items() if k != REVISION
+        )
         revision = new_rs["metadata"]["annotations"][REVISION]
         meta.setdefault("annotations", {})[REVISION] = revision
         status = deployment.setdefault("status", {})

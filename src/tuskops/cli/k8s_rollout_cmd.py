@@ -130,10 +130,8 @@ def _finish_wait(
         reasons = (f"timed out after {timeout:g}s: {status.message}", *reasons)
     if output == "json":
         print_json({**extra, **_status_json(status), "timed_out": timed_out})
-    elif status.state == "complete":
-        stdout().print(escape(status.message))
-    else:
-        console = stderr()
+    else:  # the result goes to stdout, complete or not, as for the one-shot status
+        console = stdout()
         console.print(escape(status.message))
         _print_reasons(console, reasons)
     if status.state != "complete":
