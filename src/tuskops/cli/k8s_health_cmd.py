@@ -26,7 +26,7 @@ import asyncio
 import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 import click
@@ -89,6 +89,7 @@ class Amount(click.ParamType[Decimal, Any]):
         return amount
 
 
+CENT = Decimal("0.01")
 DURATION = Duration()
 AMOUNT = Amount()
 
@@ -126,7 +127,8 @@ def _pct(value: float | None) -> str:
 
 
 def _money(value: Decimal | None) -> str:
-    return "unknown" if value is None else f"{value:.2f}"
+    # Rounded half up, as prices are (Decimal's default would print 16.425 as 16.42).
+    return "unknown" if value is None else str(value.quantize(CENT, rounding=ROUND_HALF_UP))
 
 
 def _num(value: Decimal | None) -> str | None:
