@@ -18,7 +18,9 @@ https://kubernetes.io/docs/concepts/workloads/controllers/deployment/):
    ``Unhealthy`` Warning event);
 3. the new ReplicaSet grows by one pod per step until it has ``spec.replicas``; once all its
    pods are ready the old ReplicaSets are scaled to 0 and their pods deleted;
-4. the Deployment's status (replicas, updated, ready, available, ``Progressing``) is recomputed.
+4. the Deployment's status (replicas, updated, ready, available, ``Progressing``) is
+   recomputed; after :attr:`RolloutController.deadline_steps` steps without completing,
+   ``Progressing`` becomes ``ProgressDeadlineExceeded``.
 """
 
 from __future__ import annotations
@@ -64,6 +66,10 @@ class RolloutController:
         self.behaviour = behaviour or (lambda image: "ready")
         self.tracked: list[tuple[str, str]] = []
         self.steps = 0
+        #: Steps a rollout may go without completing before ``Progressing`` turns False with
+        #: ``ProgressDeadlineExceeded`` (the controller's ``progressDeadlineSeconds``); None: never.
+        self.deadline_steps: int | None = None
+        self._stalled: dict[tuple[str, str], tuple[str, int]] = {}
 
     def track(self, namespace: str, name: str) -> None:
         self.tracked.append((namespace, name))
@@ -212,15 +218,27 @@ class RolloutController:
             }
         )
         done = len(new_pods) == desired == len(all_pods) and all(_ready(p) for p in new_pods)
-        status["conditions"] = [
-            {
+        # The deadline counts from when the new ReplicaSet became the new one (a rollback too).
+        rs_name = new_rs["metadata"]["name"]
+        last_rs, stalled = self._stalled.get((namespace, name), (rs_name, 0))
+        stalled = 0 if done or last_rs != rs_name else stalled + 1
+        self._stalled[(namespace, name)] = (rs_name, stalled)
+        if self.deadline_steps is not None and stalled > self.deadline_steps:
+            progressing = {
+                "type": "Progressing",
+                "status": "False",
+                "reason": "ProgressDeadlineExceeded",
+                "message": f'ReplicaSet "{rs_name}" has timed out progressing.',
+            }
+        else:
+            progressing = {
                 "type": "Progressing",
                 "status": "True",
                 "reason": "NewReplicaSetAvailable" if done else "ReplicaSetUpdated",
-                "message": f'ReplicaSet "{new_rs["metadata"]["name"]}" '
+                "message": f'ReplicaSet "{rs_name}" '
                 + ("has successfully progressed." if done else "is progressing."),
             }
-        ]
+        status["conditions"] = [progressing]
 
     def _create_pod(self, rs: Mapping[str, Any]) -> None:
         template = rs["spec"]["template"]

@@ -226,6 +226,22 @@ def test_a_rollout_that_never_finishes_times_out_and_is_rolled_back(
     assert 1 in sim.sleeps  # the last sleep stops at the deadline
 
 
+def test_progress_deadline_exceeded_is_rolled_back(kube_emulator: EmulatedCluster) -> None:
+    controller, sim = released(kube_emulator, "web")
+    controller.deadline_steps = 3
+
+    [outcome] = watch(kube_emulator, sim, {"web": SLOW})
+
+    assert outcome.state == "rolled_back"
+    assert outcome.reasons[0] == (
+        'ProgressDeadlineExceeded: ReplicaSet "'
+        + outcome.reasons[0].split('"')[1]
+        + '" has timed out progressing.'
+    )
+    assert any("Readiness probe failed" in r for r in outcome.reasons)
+    assert image_of(kube_emulator) == GOOD
+
+
 def test_a_first_revision_that_fails_cannot_be_rolled_back(
     kube_emulator: EmulatedCluster,
 ) -> None:
