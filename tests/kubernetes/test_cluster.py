@@ -877,3 +877,26 @@ def test_a_trial_call_that_ends_without_a_verdict_frees_the_half_open_slot() -> 
     assert run(client.get("v1", "ConfigMap", "a")) == CM  # a new trial, which closes it
     assert breaker.state == "closed"
     assert len(seen) == 2
+
+
+def test_emulator_merge_patch_and_raw_paths(kube_emulator: EmulatedCluster) -> None:
+    async def body(kube: KubeClient) -> None:
+        await kube.apply(deployment(2))
+        annotation = {"kubectl.kubernetes.io/restartedAt": "2026-11-24T00:00:00Z"}
+        patched = await kube.patch(
+            "apps/v1", "Deployment", "web", None,
+            {"spec": {"template": {"metadata": {"annotations": annotation}}}},
+            field_manager="tuskops-restart",
+        )  # fmt: skip
+        assert patched["spec"]["template"]["metadata"]["annotations"] == annotation
+        assert "tuskops-restart" in [m["manager"] for m in patched["metadata"]["managedFields"]]
+        preview = await kube.patch("apps/v1", "Deployment", "web", None,
+                                   {"spec": {"replicas": 9}}, dry_run=True)  # fmt: skip
+        assert preview["spec"]["replicas"] == 9
+        current = await kube.get("apps/v1", "Deployment", "web")
+        assert current is not None
+        assert current["spec"]["replicas"] == 2
+        groups = await kube.get_path("/apis")
+        assert "apps" in [g["name"] for g in groups["groups"]]
+
+    with_client(kube_emulator, body)

@@ -266,6 +266,31 @@ def status_patch_request(
     )
 
 
+def merge_patch_request(
+    info: ResourceInfo,
+    name: str,
+    namespace: str | None,
+    patch: Mapping[str, Any],
+    *,
+    field_manager: str,
+    subresource: str | None = None,
+    dry_run: bool = False,
+) -> ApiRequest:
+    """A JSON merge patch (RFC 7386) of an object or one of its subresources (``scale``)."""
+    params: tuple[tuple[str, str], ...] = (("fieldManager", field_manager),)
+    if dry_run:
+        params += (("dryRun", "All"),)
+    what = describe(info.kind, name, namespace if info.namespaced else None)
+    return ApiRequest(
+        "PATCH",
+        info.path(namespace, name, subresource) if subresource else info.path(namespace, name),
+        params,
+        (("Accept", JSON), ("Content-Type", MERGE_PATCH)),
+        json.dumps(dict(patch)).encode(),
+        what=what + (f" {subresource}" if subresource else ""),
+    )
+
+
 # --- responses (pure) ---------------------------------------------------------------------------
 
 
@@ -712,6 +737,40 @@ class KubeClient:
         )
         doc = await self._call(request, allow_404=True)
         return dict(doc) if isinstance(doc, Mapping) else None
+
+    async def patch(
+        self,
+        api_version: str,
+        kind: str,
+        name: str,
+        namespace: str | None,
+        patch: Mapping[str, Any],
+        *,
+        field_manager: str = "tuskops",
+        subresource: str | None = None,
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
+        """A JSON merge patch of the object (or ``subresource``, e.g. ``scale``): what
+        ``kubectl rollout restart`` and ``kubectl scale`` send."""
+        info = await self.resource(api_version, kind)
+        request = merge_patch_request(
+            info,
+            name,
+            self._namespace(info, namespace),
+            patch,
+            field_manager=field_manager,
+            subresource=subresource,
+            dry_run=dry_run,
+        )
+        doc = await self._call(request)
+        if not isinstance(doc, Mapping):
+            raise ClusterError(f"{request.what}: patch answered with no object")
+        return dict(doc)
+
+    async def get_path(self, path: str) -> Any:
+        """GET a path that is not an object (``/apis`` discovery, ``/version``), through the
+        same retries, breaker and error mapping. None for a 404."""
+        return await self._call(ApiRequest("GET", path, what=path), allow_404=True)
 
     async def patch_status(
         self,
