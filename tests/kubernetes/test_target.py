@@ -217,9 +217,7 @@ def test_a_changed_field_is_shown_field_by_field(
 
     updates = [c for c in plan.changes if c.action != "no-op"]
     assert [c.resource_id for c in updates] == ["kubernetes/Deployment/shop/web"]
-    assert [(c.path, c.old, c.new) for c in updates[0].changes] == [
-        (("spec", "replicas"), 2, 3)
-    ]
+    assert [(c.path, c.old, c.new) for c in updates[0].changes] == [(("spec", "replicas"), 2, 3)]
     text = str(render_plan(plan))
     assert "- spec.replicas: 2" in text
     assert "+ spec.replicas: 3" in text
@@ -316,7 +314,8 @@ def test_a_conflict_is_reported_and_fails_the_apply_unless_forced(
     with make_target(cluster, force=True) as forced:
         plan = make_plan(resources(manifests()), forced)
         assert forced.conflicts == {}
-        assert any("--force-conflicts takes fields over" in n for c in plan.changes for n in c.notes)
+        notes = [note for change in plan.changes for note in change.notes]
+        assert any("--force-conflicts takes fields over" in note for note in notes)
         apply_plan(plan, forced)
         deployment = cluster.emulator.find("Deployment", "web", "shop")
         assert deployment is not None
@@ -346,9 +345,7 @@ def test_an_existing_unlabelled_object_is_adopted_with_a_note(
     cluster: EmulatedCluster, target: KubernetesTarget
 ) -> None:
     existing = manifests()[2]
-    cluster.emulator.put(
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}
-    )
+    cluster.emulator.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
     cluster.emulator.put(existing)
 
     plan = make_plan(resources(manifests()), target)
