@@ -107,3 +107,28 @@ def contexts_command(kubeconfig: Path | None, output: str) -> None:
         table.add_row("*" if c.current else "", escape(c.name), escape(c.cluster or ""),
                       escape(c.user or ""), escape(c.namespace or ""))  # fmt: skip
     stdout().print(table)
+
+
+def _register() -> None:
+    from tuskops.cli.k8s_health_cmd import (
+        cost_command,
+        health_command,
+        nodes_command,
+        recommend_command,
+        top_command,
+    )
+    from tuskops.cli.k8s_rollout_cmd import (
+        history_command,
+        restart_command,
+        rollback_command,
+        status_command,
+    )
+
+    for command in (
+        status_command, history_command, rollback_command, restart_command,
+        health_command, top_command, recommend_command, cost_command, nodes_command,
+    ):  # fmt: skip
+        k8s_group.add_command(command)
+
+
+_register()

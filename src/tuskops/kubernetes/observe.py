@@ -18,10 +18,6 @@
   a minute"; the Recommendation carries it). With fewer samples than ``min_samples``,
   ``recommend`` answers ``unknown``, never a number. For real sizing, collect over a day or
   more, or use the VPA recommender itself.
-
-Deviation: the client has no public call for a path that is not a resource, so ``GET /apis``
-goes through :meth:`KubeClient._call` (the client's one request boundary: retries, breaker,
-error mapping) with a request built here.
 """
 
 from __future__ import annotations
@@ -31,7 +27,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 from tuskops.errors import ClusterError, KubernetesError
-from tuskops.kubernetes.cluster import ApiRequest
 from tuskops.kubernetes.metrics import (
     GROUP,
     VERSION,
@@ -82,12 +77,12 @@ class KubeReader(Protocol):
 
     async def resource(self, api_version: str, kind: str) -> Any: ...
 
-    async def _call(self, request: ApiRequest, *, allow_404: bool = False) -> Any: ...
+    async def get_path(self, path: str) -> Any: ...
 
 
 async def api_groups(kube: KubeReader) -> Mapping[str, Any]:
     """The ``/apis`` discovery document (an ``APIGroupList``)."""
-    doc = await kube._call(ApiRequest("GET", "/apis", what="API group discovery"))
+    doc = await kube.get_path("/apis")
     if not isinstance(doc, Mapping):
         raise ClusterError("API group discovery (/apis) answered with no object")
     return doc

@@ -49,7 +49,6 @@ injectable so tests can drive a simulated controller between polls.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -62,7 +61,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from tuskops.errors import ClusterError, KubernetesError
-from tuskops.kubernetes.cluster import MERGE_PATCH, ApiRequest, KubeClient, describe
+from tuskops.kubernetes.cluster import KubeClient
 from tuskops.kubernetes.rollout import (
     RolloutStatus,
     restart_patch,
@@ -234,25 +233,8 @@ async def merge_patch(
     *,
     field_manager: str = ROLLOUT_MANAGER,
 ) -> dict[str, Any]:
-    """A JSON merge patch (``application/merge-patch+json``) of an object.
-
-    :class:`KubeClient` has no such method yet; the request goes through its one boundary
-    (retries, circuit breaker, error mapping) all the same.
-    """
-    info = await kube.resource(api_version, kind)
-    ns = (namespace or kube.namespace) if info.namespaced else None
-    request = ApiRequest(
-        "PATCH",
-        info.path(ns, name),
-        (("fieldManager", field_manager),),
-        (("Accept", "application/json"), ("Content-Type", MERGE_PATCH)),
-        json.dumps(dict(patch)).encode(),
-        what=describe(kind, name, ns),
-    )
-    doc = await kube._call(request)
-    if not isinstance(doc, Mapping):
-        raise ClusterError(f"{request.what}: patch answered with no object")
-    return dict(doc)
+    """A JSON merge patch (``application/merge-patch+json``) of an object."""
+    return await kube.patch(api_version, kind, name, namespace, patch, field_manager=field_manager)
 
 
 async def rollback(
