@@ -13,11 +13,17 @@ The suite must pass on a cluster that has nodes and on one that has none (an API
 like envtest), and a test must never depend on an image being pulled or a container starting.
 So:
 
-1. **No pod is ever scheduled.** Every Deployment the tests apply sets
-   ``spec.template.spec.schedulerName`` to :data:`NO_SCHEDULER`, a scheduler that does not
-   exist. The default scheduler ignores such pods, so they are never bound to a node, so no
-   kubelet ever runs them or writes their status. Images are under ``registry.invalid`` (RFC
-   2606: never resolves), so even a misconfigured cluster could not run them.
+1. **No pod is ever scheduled.** Every Deployment ``tuskops apply`` makes here sets
+   ``spec.template.spec.schedulerName`` to :data:`NO_SCHEDULER` (a manifest merged over the
+   app's, :func:`app_file`), a scheduler that does not exist: the default scheduler ignores such
+   pods, so they are never bound to a node, so no kubelet ever runs them or writes their
+   status. ``tuskops k8s release`` builds its Deployments from the app spec alone (the merged
+   manifests are not part of a spec), so the blue-green test asks for resources no node has
+   (:data:`UNSCHEDULABLE_REQUESTS`): the scheduler keeps those pods Pending (it only adds a
+   ``PodScheduled: False`` condition) and, again, no kubelet touches them. Images are under
+   ``registry.invalid`` (RFC 2606: never resolves), so even a misconfigured cluster could not
+   run them. The simulator writes the status of every pod of the test's namespace that is not
+   bound to a node, and never of a bound one.
 2. **The tests are the kubelet.** :class:`Simulator` runs in the background for each test and
    writes every pod's status through the ``pods/status`` subresource (``patch_status``, field
    manager ``tuskops-integration-kubelet``), decided by the image's tag: a tag containing
@@ -44,10 +50,12 @@ ReplicaSet controller adopts or deletes them).
 
 Assumptions that remain:
 
-* Nothing else writes pod status for unscheduled pods (true of upstream Kubernetes: only the
-  kubelet of the pod's node does). A cluster with an admission webhook or policy that rejects
-  ``schedulerName`` or ``registry.invalid`` images, or pods without resource requests, fails
-  the tests at apply, with the server's message.
+* Nothing but the scheduler (its ``PodScheduled`` condition) writes the status of an unbound
+  pod (true of upstream Kubernetes: the kubelet of the pod's node writes the rest).
+* No admission webhook, policy, LimitRange or ResourceQuota rejects ``schedulerName``,
+  ``registry.invalid`` images, pods without resource requests or the unsatisfiable requests
+  of the blue-green test; a cluster that does fails those tests at apply or release, with the
+  server's message.
 * The test's credentials may create and delete namespaces, write ``pods/status``, and create
   ``selfsubjectaccessreviews`` and ``subjectaccessreviews`` (``test_own_credentials_may_...``
   in the RBAC tests says exactly which permission is missing).
@@ -88,6 +96,9 @@ ENV_CONTROLLERS = "TUSKOPS_TEST_CONTROLLERS"
 
 #: A scheduler no cluster runs: pods that name it are never bound to a node.
 NO_SCHEDULER = "tuskops-integration-no-scheduler"
+#: App-spec keys that no node can satisfy: a scheduler keeps such pods Pending forever. (A
+#: cluster autoscaler finds no node group that fits either, so it adds none.)
+UNSCHEDULABLE_REQUESTS = '    resources: { requests: { cpu: "4000", memory: "64Ti" } }\n'
 #: Images that can never be pulled (RFC 2606 reserves ``.invalid``).
 IMAGE_GOOD = "registry.invalid/tuskops-it/web:1"
 IMAGE_GOOD_2 = "registry.invalid/tuskops-it/web:2"
@@ -398,8 +409,6 @@ class Simulator:
             meta = pod.get("metadata") or {}
             if meta.get("deletionTimestamp") or (pod.get("spec") or {}).get("nodeName"):
                 continue  # a scheduled pod is its kubelet's, never ours
-            if (pod.get("spec") or {}).get("schedulerName") != NO_SCHEDULER:
-                continue  # not one of the suite's pods
             if not _status_matches(pod):
                 await kube.patch_status(
                     "v1", "Pod", meta["name"], self.namespace, pod_status(pod, now),
