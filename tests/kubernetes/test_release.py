@@ -12,8 +12,8 @@ import pytest
 
 from _support.kube import EmulatedCluster
 from _support.kube_release import Controllers, job_status, release_cluster, rolled_out_status
-from tuskops.errors import KubernetesError
-from tuskops.kubernetes.bluegreen import TRACK_LABEL, switched_at
+from tuskops.errors import ClusterError, KubernetesError
+from tuskops.kubernetes.bluegreen import TRACK_LABEL, ScaleTo, switched_at
 from tuskops.kubernetes.builders.common import selector_labels
 from tuskops.kubernetes.builders.networking import service
 from tuskops.kubernetes.builders.workload import deployment
@@ -23,7 +23,7 @@ from tuskops.kubernetes.release import (
     ReleaseOutcome,
     run_bluegreen,
     run_canary,
-    scale_request,
+    scale_deployment,
     switch_back,
 )
 from tuskops.kubernetes.spec import AppSpec, parse_app_spec
@@ -280,18 +280,18 @@ def test_switch_back_without_a_blue_green_service_is_an_error(
         with_client(cluster, body)
 
 
-def test_scale_request_is_a_merge_patch_of_the_scale_subresource() -> None:
-    from tuskops.kubernetes.bluegreen import ScaleTo
+def test_scaling_a_missing_deployment_down_is_nothing_to_do_but_up_is_an_error(
+    cluster: EmulatedCluster,
+) -> None:
+    async def body(kube: KubeClient) -> tuple[bool, bool]:
+        down = await scale_deployment(kube, ScaleTo("shop-blue", NS, 0))
+        with pytest.raises(ClusterError):
+            await scale_deployment(kube, ScaleTo("shop-blue", NS, 2))
+        with pytest.raises(KubernetesError):
+            await scale_deployment(kube, ScaleTo("shop-blue", NS, -1))
+        return down, True
 
-    request = scale_request("deployments", ScaleTo("shop-blue", NS, 0))
-    assert (request.method, request.path) == (
-        "PATCH",
-        "/apis/apps/v1/namespaces/shop/deployments/shop-blue/scale",
-    )
-    assert ("Content-Type", "application/merge-patch+json") in request.headers
-    assert request.body == b'{"spec": {"replicas": 0}}'
-    with pytest.raises(KubernetesError):
-        scale_request("deployments", ScaleTo("shop-blue", NS, -1))
+    assert with_client(cluster, body) == (False, True)
 
 
 # --- canary ----------------------------------------------------------------------------------

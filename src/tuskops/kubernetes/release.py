@@ -23,13 +23,10 @@ verdict before the timeout, an analysis that raised) is never reported as passed
   status (:func:`~tuskops.kubernetes.rollout.rollout_status`, as ``kubectl rollout status``)
   plus :func:`~tuskops.kubernetes.health.unhealthy_pods` of its pods.
 
-Replica changes of a Deployment whose template is kept go to its ``scale`` subresource with a
-JSON merge patch (``PATCH .../deployments/{name}/scale``, see
-https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/deployment-v1/).
-Deviation: :class:`~tuskops.kubernetes.cluster.KubeClient` has no call for a subresource patch,
-so the request is built here from its pure pieces (:class:`~tuskops.kubernetes.cluster.ApiRequest`)
-and sent through the client's one error boundary (``KubeClient._call``), keeping its retries
-and circuit breaker.
+Replica changes of a Deployment whose template is kept go to its ``scale`` subresource as a
+JSON merge patch (``PATCH .../deployments/{name}/scale``, what ``kubectl scale`` sends; see
+https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/deployment-v1/), so
+the fields applied by the field manager are left as they are.
 
 Choices and limits:
 
@@ -48,7 +45,6 @@ Choices and limits:
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -91,7 +87,7 @@ from tuskops.kubernetes.canary import (
     plan_rollback,
     total_replicas,
 )
-from tuskops.kubernetes.cluster import JSON, MERGE_PATCH, ApiRequest, KubeClient, describe
+from tuskops.kubernetes.cluster import KubeClient
 from tuskops.kubernetes.health import unhealthy_pods
 from tuskops.kubernetes.spec import AppSpec
 
@@ -103,7 +99,6 @@ __all__ = [
     "run_bluegreen",
     "run_canary",
     "scale_deployment",
-    "scale_request",
     "switch_back",
 ]
 
@@ -175,38 +170,25 @@ class ReleaseOutcome:
         }
 
 
-# --- requests the client has no call for (pure) ----------------------------------------------
-
-
-def scale_request(
-    plural: str,
-    scale: ScaleTo,
-    *,
-    api_base: str = "/apis/apps/v1",
-    field_manager: str = FIELD_MANAGER,
-) -> ApiRequest:
-    """``PATCH <base>/namespaces/<ns>/<plural>/<name>/scale`` with a JSON merge patch of
-    ``spec.replicas``: the template (and whoever applied it) is left alone."""
-    if scale.replicas < 0:
-        raise KubernetesError(f"cannot scale {scale.name} to {scale.replicas} replicas")
-    return ApiRequest(
-        "PATCH",
-        f"{api_base}/namespaces/{scale.namespace}/{plural}/{scale.name}/scale",
-        (("fieldManager", field_manager),),
-        (("Accept", JSON), ("Content-Type", MERGE_PATCH)),
-        json.dumps(scale.patch()).encode(),
-        what=describe("Deployment", scale.name, scale.namespace) + " scale",
-    )
+# --- scaling ---------------------------------------------------------------------------------
 
 
 async def scale_deployment(kube: KubeClient, scale: ScaleTo) -> bool:
     """Set a Deployment's replicas through its ``scale`` subresource; False when it does not
     exist and ``scale.replicas`` is 0 (nothing to scale down). Scaling a missing Deployment up
     is a :class:`~tuskops.errors.ClusterError`."""
-    info = await kube.resource("apps/v1", "Deployment")
-    request = scale_request(info.plural, scale, api_base=info.base)
+    if scale.replicas < 0:
+        raise KubernetesError(f"cannot scale {scale.name} to {scale.replicas} replicas")
     try:
-        await kube._call(request)  # the client's error boundary; see the module docstring
+        await kube.patch(
+            "apps/v1",
+            "Deployment",
+            scale.name,
+            scale.namespace,
+            scale.patch(),
+            field_manager=FIELD_MANAGER,
+            subresource="scale",
+        )
     except ClusterError as err:
         if err.status == 404 and scale.replicas == 0:
             return False
