@@ -1,4 +1,16 @@
-"""``tuskops plan``, ``tuskops apply`` and ``tuskops history``."""
+"""``tuskops plan``, ``tuskops apply`` and ``tuskops history``.
+
+Targets are named by ``--target`` or, failing that, by the file's last ``#!target`` line:
+
+* a directory: ``dir PATH``, ``dir:PATH`` or just ``PATH`` (default: ``deploy/`` next to the
+  file);
+* a Kubernetes cluster: ``k8s`` / ``kubernetes``, optionally ``:CONTEXT``, and
+  ``context=NAME namespace=NS applyset=NAME`` words (``#!target kubernetes context=prod
+  namespace=shop``). The cluster is found as kubectl finds it (``--kubeconfig``, else
+  ``$KUBECONFIG``, else ``~/.kube/config``). When ``--target k8s:CONTEXT`` overrides a
+  ``#!target kubernetes`` line, the line's other words still apply, so the ApplySet (and with
+  it what is pruned) stays the same.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +38,7 @@ from tuskops.core.apply import ApplyResult, apply_plan
 from tuskops.core.plan import Plan, ResourceChange, make_plan, render_plan
 from tuskops.core.state import StateStore, default_state_path, now_utc
 from tuskops.core.targets import DirectoryTarget, Target
-from tuskops.errors import ApplyError, ConfigurationError
+from tuskops.errors import ApplyError, ConfigurationError, TargetError
 from tuskops.lang.api import load
 from tuskops.lang.document import Document
 
@@ -37,9 +49,14 @@ file_argument = click.argument("file", type=click.Path(dir_okay=False, path_type
 target_option = click.option(
     "--target",
     "target_spec",
-    metavar="DIR",
-    help="Directory to write to (also 'dir:DIR'). Default: the file's '#!target dir PATH' "
-    "line, else deploy/ next to the file.",
+    metavar="TARGET",
+    help="Where to apply: a directory (DIR or 'dir:DIR'), or a cluster ('k8s', 'k8s:CONTEXT', "
+    "'kubernetes:CONTEXT'). Default: the file's '#!target' line, else deploy/ next to the file.",
+)
+kubeconfig_option = click.option(
+    "--kubeconfig",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="kubeconfig for a Kubernetes target (default: $KUBECONFIG, then ~/.kube/config).",
 )
 offline_option = click.option(
     "--offline", is_flag=True, help="No network lookups; calls that need one fail."
@@ -60,17 +77,93 @@ class Planned:
     plan: Plan
 
 
-def resolve_target(file: Path, doc: Document, spec: str | None) -> Target:
+#: The words a Kubernetes target takes (``context=prod``).
+KUBERNETES_TARGET_KEYS = ("context", "namespace", "applyset")
+_KUBERNETES_KINDS = ("k8s", "kubernetes")
+
+
+def parse_kubernetes_target(spec: str) -> dict[str, str] | None:
+    """``{"context": ..., "namespace": ..., "applyset": ...}`` (only those given) of a
+    Kubernetes target spec; None when ``spec`` names another kind of target."""
+    try:
+        words = shlex.split(spec)
+    except ValueError as exc:
+        raise ConfigurationError(f"target {spec!r}: {exc}") from exc
+    if not words:
+        return None
+    kind, colon, context = words[0].partition(":")
+    if kind not in _KUBERNETES_KINDS:
+        return None
+    options: dict[str, str] = {}
+    if colon:
+        if not context:
+            raise ConfigurationError(f"target {spec!r}: '{kind}:' needs a context name")
+        options["context"] = context
+    for word in words[1:]:
+        key, equals, value = word.partition("=")
+        if not equals or key not in KUBERNETES_TARGET_KEYS or not value:
+            raise ConfigurationError(
+                f"target {spec!r}: unexpected {word!r}; a Kubernetes target takes "
+                + ", ".join(f"{k}=NAME" for k in KUBERNETES_TARGET_KEYS)
+            )
+        if key in options:
+            raise ConfigurationError(f"target {spec!r}: {key} is given twice")
+        options[key] = value
+    return options
+
+
+def resolve_target(
+    file: Path,
+    doc: Document,
+    spec: str | None,
+    *,
+    kubeconfig: Path | None = None,
+    force_conflicts: bool = False,
+) -> Target:
     """The target named on the command line, else by ``#!target``, else ``deploy/``."""
     base = Path.cwd()
+    directives = [d for d in doc.directives if d.name == "target"]
+    from_command_line = spec is not None
+    if spec is None and directives:
+        spec = directives[-1].args
+        base = Path(directives[-1].file).parent
+    kubernetes = parse_kubernetes_target(spec) if spec is not None else None
+    if kubernetes is not None:
+        if from_command_line and directives:
+            # --target k8s:CONTEXT keeps the file's namespace and applyset: the same ApplySet.
+            kubernetes = {**(parse_kubernetes_target(directives[-1].args) or {}), **kubernetes}
+        return _kubernetes_target(file, kubernetes, kubeconfig, force_conflicts)
+    if kubeconfig is not None or force_conflicts:
+        used = "--kubeconfig" if kubeconfig is not None else "--force-conflicts"
+        raise ConfigurationError(f"{used} applies only to a Kubernetes target (--target k8s)")
     if spec is None:
-        directives = [d for d in doc.directives if d.name == "target"]
-        if directives:
-            spec = directives[-1].args
-            base = Path(directives[-1].file).parent
-        else:
-            return DirectoryTarget(file.absolute().parent / "deploy")
+        return DirectoryTarget(file.absolute().parent / "deploy")
     return DirectoryTarget(_directory_of(spec, base))
+
+
+def _kubernetes_target(
+    file: Path, options: dict[str, str], kubeconfig: Path | None, force_conflicts: bool
+) -> Target:
+    # Imported here: the client stack is only needed for a cluster.
+    from dataclasses import replace
+
+    from tuskops.kubernetes.applyset import ApplySet
+    from tuskops.kubernetes.kubeconfig import load_cluster
+    from tuskops.kubernetes.target import (
+        DEFAULT_PARENT_NAMESPACE,
+        KubernetesTarget,
+        default_applyset_name,
+    )
+
+    config = load_cluster(options.get("context"), kubeconfig)
+    namespace = options.get("namespace")
+    if namespace:
+        config = replace(config, namespace=namespace)
+    applyset = ApplySet(
+        name=options.get("applyset") or default_applyset_name(file.stem),
+        namespace=namespace or DEFAULT_PARENT_NAMESPACE,
+    )
+    return KubernetesTarget(config, applyset, force_conflicts=force_conflicts)
 
 
 def _directory_of(spec: str, base: Path) -> Path:
@@ -79,24 +172,58 @@ def _directory_of(spec: str, base: Path) -> Path:
         words = words[1:]
     if len(words) != 1 or not words[0]:
         raise ConfigurationError(
-            f"unsupported target {spec!r}: the only target kind so far is a directory "
-            "('dir PATH', 'dir:PATH' or just PATH)"
+            f"unsupported target {spec!r}: a target is a directory ('dir PATH', 'dir:PATH' or "
+            "just PATH) or a Kubernetes cluster ('k8s', 'k8s:CONTEXT', 'kubernetes "
+            "context=NAME namespace=NS applyset=NAME')"
         )
     path = Path(words[0]).expanduser()
     return path if path.is_absolute() else base / path
 
 
-def _plan(file: Path, target_spec: str | None, offline: bool, quiet: bool) -> Planned:
+def close_target(target: Target) -> None:
+    """Release what a target holds open (a cluster target's client and event loop)."""
+    close = getattr(target, "close", None)
+    if callable(close):
+        close()
+
+
+def _plan(
+    file: Path,
+    target_spec: str | None,
+    offline: bool,
+    quiet: bool,
+    *,
+    kubeconfig: Path | None = None,
+    force_conflicts: bool = False,
+) -> Planned:
+    """Load and plan; the caller closes ``Planned.target`` (it is closed here on failure)."""
     doc = load(file, offline=offline)
     if not quiet:
         print_diagnostics(doc.warnings)
-    target = resolve_target(file, doc, target_spec)
-    return Planned(file, doc, target, make_plan(doc.resources, target))
+    target = resolve_target(
+        file, doc, target_spec, kubeconfig=kubeconfig, force_conflicts=force_conflicts
+    )
+    try:
+        return Planned(file, doc, target, make_plan(doc.resources, target))
+    except BaseException:
+        close_target(target)
+        raise
+
+
+def _refuse_conflicts(target: Target) -> None:
+    """Stop before any change when the plan found field-manager conflicts (not forced)."""
+    conflicts: dict[str, str] = getattr(target, "conflicts", None) or {}
+    if conflicts:
+        raise TargetError(
+            "apply would conflict with other field managers; nothing was changed:\n"
+            + "\n".join(conflicts.values())
+        )
 
 
 @click.command("plan", short_help="Show what apply would change, changing nothing.")
 @file_argument
 @target_option
+@kubeconfig_option
 @offline_option
 @click.option("-o", "--output", type=OUTPUT_CHOICE, default="text", show_default=True)
 @click.option("--show-unchanged", is_flag=True, help="Also list resources that do not change.")
@@ -110,6 +237,7 @@ def _plan(file: Path, target_spec: str | None, offline: bool, quiet: bool) -> Pl
 def plan_command(
     file: Path,
     target_spec: str | None,
+    kubeconfig: Path | None,
     offline: bool,
     output: str,
     show_unchanged: bool,
@@ -122,17 +250,25 @@ def plan_command(
     resources tuskops applied before and that left the file are deleted. Secret values are
     never shown, only whether they change.
 
+    For a Kubernetes target the changes come from a server-side dry run of each object
+    (nothing is changed), objects tuskops applied before are found by their ApplySet label,
+    and fields owned by another field manager are reported as conflicts.
+
     \b
     Examples:
       tuskops plan app.tsk
       tuskops plan app.tsk --target ../gitops/shop
+      tuskops plan app.tsk --target k8s:staging --kubeconfig ~/.kube/staging
       tuskops plan app.tsk --output json | jq '.summary'
     """
-    planned = _plan(file, target_spec, offline, quiet)
-    if output == "json":
-        print_json(planned.plan.to_json())
-    else:
-        stdout().print(render_plan(planned.plan, show_unchanged=show_unchanged))
+    planned = _plan(file, target_spec, offline, quiet, kubeconfig=kubeconfig)
+    try:
+        if output == "json":
+            print_json(planned.plan.to_json())
+        else:
+            stdout().print(render_plan(planned.plan, show_unchanged=show_unchanged))
+    finally:
+        close_target(planned.target)
     if detailed_exitcode and planned.plan.has_changes:
         sys.exit(EXIT_CHANGES)
 
@@ -140,18 +276,26 @@ def plan_command(
 @click.command("apply", short_help="Show the plan, confirm, and apply it; record the outcome.")
 @file_argument
 @target_option
+@kubeconfig_option
 @offline_option
 @state_option
 @click.option("-y", "--yes", is_flag=True, help="Apply without asking for confirmation.")
+@click.option(
+    "--force-conflicts",
+    is_flag=True,
+    help="Kubernetes: take over fields another field manager owns (server-side apply force).",
+)
 @click.option("-o", "--output", type=OUTPUT_CHOICE, default="text", show_default=True)
 @click.option("-q", "--quiet", is_flag=True, help="Do not print warnings.")
 @handles_errors
 def apply_command(
     file: Path,
     target_spec: str | None,
+    kubeconfig: Path | None,
     offline: bool,
     state_path: Path | None,
     yes: bool,
+    force_conflicts: bool,
     output: str,
     quiet: bool,
 ) -> None:
@@ -162,18 +306,42 @@ def apply_command(
     changes were made, which failed and which were not attempted. Applying an unchanged file
     changes nothing.
 
+    A Kubernetes target is changed with server-side apply (field manager "tuskops"), and
+    objects that left the file are pruned: only objects labelled as members of this file's
+    ApplySet, never anything else. If another field manager owns a field the file sets, apply
+    stops before changing anything, unless --force-conflicts.
+
     \b
     Examples:
       tuskops apply app.tsk
       tuskops apply app.tsk --yes --output json
+      tuskops apply app.tsk --target k8s:prod --force-conflicts
     """
     started = now_utc()
     digest = hashlib.sha256(file.read_bytes()).hexdigest() if file.is_file() else None
-    planned = _plan(file, target_spec, offline, quiet)
+    planned = _plan(
+        file, target_spec, offline, quiet, kubeconfig=kubeconfig, force_conflicts=force_conflicts
+    )
+    try:
+        _apply_planned(planned, file, state_path, yes, output, started, digest)
+    finally:
+        close_target(planned.target)
+
+
+def _apply_planned(
+    planned: Planned,
+    file: Path,
+    state_path: Path | None,
+    yes: bool,
+    output: str,
+    started: datetime,
+    digest: str | None,
+) -> None:
     plan = planned.plan
     json_out = output == "json"
     human = stderr() if json_out else stdout()
     human.print(render_plan(plan))
+    _refuse_conflicts(planned.target)
     store = StateStore(state_path or default_state_path(file))
 
     if plan.has_changes and not yes:
