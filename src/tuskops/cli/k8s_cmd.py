@@ -117,6 +117,7 @@ def _register() -> None:
         recommend_command,
         top_command,
     )
+    from tuskops.cli.k8s_release_cmd import release_command, switch_back_command
     from tuskops.cli.k8s_rollout_cmd import (
         history_command,
         restart_command,
@@ -127,6 +128,7 @@ def _register() -> None:
     for command in (
         status_command, history_command, rollback_command, restart_command,
         health_command, top_command, recommend_command, cost_command, nodes_command,
+        release_command, switch_back_command,
     ):  # fmt: skip
         k8s_group.add_command(command)
 
