@@ -12,6 +12,8 @@ import pytest
 from click.testing import Result
 
 from _support.kube import EmulatedCluster
+from _support.kube_rollout import RolloutController
+from tuskops.cli import plan_cmd
 from tuskops.cli.plan_cmd import parse_kubernetes_target
 from tuskops.errors import ConfigurationError
 from tuskops.kubernetes.applyset import PART_OF_LABEL, ApplySet
@@ -210,3 +212,83 @@ def test_parse_kubernetes_target(spec: str, expected: dict[str, str] | None) -> 
 def test_parse_kubernetes_target_refuses_malformed_specs(spec: str) -> None:
     with pytest.raises(ConfigurationError):
         parse_kubernetes_target(spec)
+
+
+# --- after apply: rollouts waited for, failed ones rolled back ----------------------------------
+
+
+@pytest.fixture(autouse=True)
+def controllers(
+    kube_emulator: EmulatedCluster, monkeypatch: pytest.MonkeyPatch
+) -> RolloutController:
+    """The emulator runs no controllers: while apply waits for rollouts, each poll's sleep plays
+    the Deployment controller and kubelet once (tests/_support/kube_rollout.py). Images whose
+    tag is ``crash`` crash-loop."""
+    sim = RolloutController(
+        kube_emulator.emulator, lambda image: "crash" if image.endswith(":crash") else "ready"
+    )
+
+    async def sleep(seconds: float) -> None:
+        with kube_emulator.emulator._mutex:
+            keys = [k for k in kube_emulator.emulator.store if k[:2] == ("apps/v1", "deployments")]
+        for _, _, namespace, name in keys:
+            if (namespace, name) not in sim.tracked:
+                sim.track(namespace, name)
+        sim.step()
+
+    monkeypatch.setattr(plan_cmd, "_rollout_sleep", sleep)
+    return sim
+
+
+APP = """\
+web: @kubernetes.app({{ name: "web", namespace: "shop", image: "ghcr.io/acme/web:{tag}",
+                       replicas: 2, port: 8080, namespace_policy: {{ default_deny: false }} }})
+"""
+
+
+def test_apply_waits_for_the_rollout(
+    run: Run, kube_emulator: EmulatedCluster, tmp_path: Path
+) -> None:
+    config = tmp_path / "app.tsk"
+    config.write_text(APP.format(tag="1.0"))
+    args = ["--target", "k8s:emulator", "--kubeconfig", str(kube_emulator.kubeconfig), "--yes"]
+    applied = run("apply", config, *args)
+    assert applied.exit_code == 0, applied.stdout + applied.stderr
+    assert "shop/web" in applied.stdout
+    deployment = kube_emulator.emulator.find("Deployment", "web", "shop")
+    assert deployment is not None
+    assert deployment["status"]["availableReplicas"] == 2
+
+
+def test_a_failed_rollout_is_rolled_back_and_apply_fails(
+    run: Run, kube_emulator: EmulatedCluster, tmp_path: Path
+) -> None:
+    config = tmp_path / "app.tsk"
+    args = ["--target", "k8s:emulator", "--kubeconfig", str(kube_emulator.kubeconfig), "--yes"]
+    config.write_text(APP.format(tag="1.0"))
+    assert run("apply", config, *args).exit_code == 0
+    config.write_text(APP.format(tag="crash"))
+    failed = run("apply", config, *args)
+    assert failed.exit_code == 1
+    assert "CrashLoopBackOff" in failed.stdout
+    assert "rolled back from revision 2 to 1" in failed.stdout
+    deployment = kube_emulator.emulator.find("Deployment", "web", "shop")
+    assert deployment is not None
+    image = deployment["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert image == "ghcr.io/acme/web:1.0"
+
+
+def test_no_rollback_leaves_the_failed_rollout_and_fails(
+    run: Run, kube_emulator: EmulatedCluster, tmp_path: Path
+) -> None:
+    config = tmp_path / "app.tsk"
+    args = ["--target", "k8s:emulator", "--kubeconfig", str(kube_emulator.kubeconfig), "--yes"]
+    config.write_text(APP.format(tag="1.0"))
+    assert run("apply", config, *args).exit_code == 0
+    config.write_text(APP.format(tag="crash"))
+    failed = run("apply", config, *args, "--no-rollback")
+    assert failed.exit_code == 1
+    assert "failed" in failed.stdout
+    deployment = kube_emulator.emulator.find("Deployment", "web", "shop")
+    assert deployment is not None
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"].endswith(":crash")

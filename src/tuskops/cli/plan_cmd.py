@@ -14,10 +14,12 @@ Targets are named by ``--target`` or, failing that, by the file's last ``#!targe
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import shlex
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -281,6 +283,25 @@ def plan_command(
 @state_option
 @click.option("-y", "--yes", is_flag=True, help="Apply without asking for confirmation.")
 @click.option(
+    "--wait/--no-wait",
+    default=True,
+    show_default=True,
+    help="Kubernetes: wait for the Deployments' rollouts after applying.",
+)
+@click.option(
+    "--rollback/--no-rollback",
+    default=True,
+    show_default=True,
+    help="Kubernetes: roll a failed rollout back to the previous revision.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=600,
+    show_default=True,
+    help="Kubernetes: seconds a rollout may take before it counts as failed.",
+)
+@click.option(
     "--force-conflicts",
     is_flag=True,
     help="Kubernetes: take over fields another field manager owns (server-side apply force).",
@@ -295,6 +316,9 @@ def apply_command(
     offline: bool,
     state_path: Path | None,
     yes: bool,
+    wait: bool,
+    rollback: bool,
+    timeout: float,
     force_conflicts: bool,
     output: str,
     quiet: bool,
@@ -309,7 +333,10 @@ def apply_command(
     A Kubernetes target is changed with server-side apply (field manager "tuskops"), and
     objects that left the file are pruned: only objects labelled as members of this file's
     ApplySet, never anything else. If another field manager owns a field the file sets, apply
-    stops before changing anything, unless --force-conflicts.
+    stops before changing anything, unless --force-conflicts. Then apply waits for every
+    Deployment it changed to roll out, showing updated/ready/available replicas; a rollout that
+    fails (progress deadline, CrashLoopBackOff, ImagePullBackOff, OOMKilled, failing probes, or
+    --timeout) is rolled back to the previous revision, and apply exits 1 saying why.
 
     \b
     Examples:
@@ -324,8 +351,58 @@ def apply_command(
     )
     try:
         _apply_planned(planned, file, state_path, yes, output, started, digest)
+        if wait:
+            _wait_for_rollouts(planned, output, timeout=timeout, rollback=rollback)
     finally:
         close_target(planned.target)
+
+
+#: How rollout polling sleeps; tests replace it with a step of a simulated controller.
+_rollout_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+
+def _wait_for_rollouts(planned: Planned, output: str, *, timeout: float, rollback: bool) -> None:
+    """After a Kubernetes apply: wait for the changed Deployments, roll back failed ones."""
+    from tuskops.kubernetes.target import KubernetesTarget
+    from tuskops.kubernetes.watch import RolloutProgress
+
+    if not isinstance(planned.target, KubernetesTarget):
+        return
+    deployments = [
+        (change.resource.namespace or "default", change.resource.name)
+        for change in planned.plan.changes
+        if change.action in ("create", "update")
+        and change.resource is not None
+        and change.resource.operator == "kubernetes"
+        and change.resource.kind == "Deployment"
+    ]
+    if not deployments:
+        return
+    console = stderr() if output == "json" else stdout()
+    with RolloutProgress(console) as progress:
+        outcomes = planned.target.wait_for_rollouts(
+            deployments,
+            timeout=timeout,
+            rollback=rollback,
+            on_progress=progress,
+            sleep=_rollout_sleep,
+        )
+    failed = [o for o in outcomes if not o.ok]
+    for outcome in outcomes:
+        where = f"{outcome.namespace}/{outcome.name}"
+        why = "; ".join(outcome.reasons)
+        if outcome.state == "rolled_back":
+            console.print(
+                f"Rollout of Deployment {where} failed ({why}): rolled back from revision "
+                f"{outcome.from_revision} to {outcome.to_revision}.",
+                markup=False,
+            )
+        elif not outcome.ok:
+            console.print(f"Rollout of Deployment {where} failed: {why}", markup=False)
+    if output == "json":
+        print_json({"rollouts": [o.to_json() for o in outcomes]})
+    if failed:
+        sys.exit(1)
 
 
 def _apply_planned(

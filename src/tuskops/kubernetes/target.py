@@ -299,6 +299,32 @@ class KubernetesTarget(Target):
 
     # --- desired objects ----------------------------------------------------------------------
 
+    def wait_for_rollouts(
+        self,
+        deployments: Sequence[tuple[str, str]],
+        *,
+        timeout: float,
+        rollback: bool,
+        on_progress: Callable[[str, Any], None] | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> list[Any]:
+        """Wait for the rollouts of ``(namespace, name)`` Deployments just applied, rolling a
+        failed one back to its previous revision unless ``rollback`` is False; the
+        :class:`~tuskops.kubernetes.watch.RolloutOutcome` of each."""
+        from tuskops.kubernetes.watch import watch_rollouts
+
+        async def wait(client: KubeClient) -> list[Any]:
+            return await watch_rollouts(
+                client,
+                deployments,
+                timeout=timeout,
+                rollback=rollback,
+                on_progress=on_progress,
+                sleep=sleep or asyncio.sleep,
+            )
+
+        return self._run(wait)
+
     def validate(self, resources: Sequence[Resource]) -> None:
         problems: list[str] = []
         others = [r.id for r in resources if r.operator != OPERATOR]
