@@ -900,3 +900,20 @@ def test_emulator_merge_patch_and_raw_paths(kube_emulator: EmulatedCluster) -> N
         assert "apps" in [g["name"] for g in groups["groups"]]
 
     with_client(kube_emulator, body)
+
+
+def test_emulator_create_and_conflict(kube_emulator: EmulatedCluster) -> None:
+    config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},
+                  "data": {"a": "1"}}  # fmt: skip
+
+    async def body(kube: KubeClient) -> None:
+        preview = await kube.create(config_map, dry_run=True)
+        assert preview["data"] == {"a": "1"}
+        assert await kube.get("v1", "ConfigMap", "c") is None
+        created = await kube.create(config_map)
+        assert created["metadata"]["namespace"] == "default"
+        with pytest.raises(ClusterError) as info:
+            await kube.create(config_map)
+        assert info.value.status == 409
+
+    with_client(kube_emulator, body)

@@ -767,6 +767,26 @@ class KubeClient:
             raise ClusterError(f"{request.what}: patch answered with no object")
         return dict(doc)
 
+    async def create(self, obj: Mapping[str, Any], *, dry_run: bool = False) -> dict[str, Any]:
+        """``POST`` a new object: for create-only kinds (access reviews, TokenRequests) that
+        server-side apply cannot make; a 409 if it exists."""
+        api_version, kind = str(obj.get("apiVersion", "")), str(obj.get("kind", ""))
+        info = await self.resource(api_version, kind)
+        meta = obj.get("metadata") or {}
+        namespace = self._namespace(info, meta.get("namespace")) if info.namespaced else None
+        request = ApiRequest(
+            "POST",
+            info.path(namespace),
+            (("dryRun", "All"),) if dry_run else (),
+            (("Accept", JSON), ("Content-Type", JSON)),
+            json.dumps(dict(obj)).encode(),
+            what=f"create {kind}",
+        )
+        doc = await self._call(request)
+        if not isinstance(doc, Mapping):
+            raise ClusterError(f"{request.what}: answered with no object")
+        return dict(doc)
+
     async def get_path(self, path: str) -> Any:
         """GET a path that is not an object (``/apis`` discovery, ``/version``), through the
         same retries, breaker and error mapping. None for a 404."""

@@ -197,20 +197,9 @@ class Cluster:
         return result
 
     def create(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        """``POST`` to a path (create-only kinds such as access reviews, which server-side
-        apply cannot make). KubeClient has no create verb; this goes through its one request
-        boundary (``_call``: retries, breaker, error mapping), as ``kubernetes/observe.py``
-        does for ``GET /apis``."""
-        from tuskops.kubernetes.cluster import JSON, ApiRequest
-
-        request = ApiRequest(
-            "POST",
-            path,
-            headers=(("Accept", JSON), ("Content-Type", JSON)),
-            body=json.dumps(body).encode(),
-            what=f"create {body.get('kind', path)}",
-        )
-        doc = self.run(self.client._call(request))
+        """Create ``body`` (create-only kinds such as access reviews, which server-side apply
+        cannot make). ``path`` is kept for the callers' messages; the client finds it."""
+        doc = self.run(self.client.create(body))
         assert isinstance(doc, dict), f"POST {path} answered {doc!r}"
         return doc
 
