@@ -80,7 +80,7 @@ class Planned:
 
 
 #: The words a Kubernetes target takes (``context=prod``).
-KUBERNETES_TARGET_KEYS = ("context", "namespace", "applyset")
+KUBERNETES_TARGET_KEYS = ("context", "namespace", "applyset", "contexts")
 _KUBERNETES_KINDS = ("k8s", "kubernetes")
 
 
@@ -134,7 +134,7 @@ def resolve_target(
         if from_command_line and directives:
             # --target k8s:CONTEXT keeps the file's namespace and applyset: the same ApplySet.
             kubernetes = {**(parse_kubernetes_target(directives[-1].args) or {}), **kubernetes}
-        return _kubernetes_target(file, kubernetes, kubeconfig, force_conflicts)
+        return _kubernetes_target(file, kubernetes, kubeconfig, force_conflicts, doc)
     if kubeconfig is not None or force_conflicts:
         used = "--kubeconfig" if kubeconfig is not None else "--force-conflicts"
         raise ConfigurationError(f"{used} applies only to a Kubernetes target (--target k8s)")
@@ -144,7 +144,11 @@ def resolve_target(
 
 
 def _kubernetes_target(
-    file: Path, options: dict[str, str], kubeconfig: Path | None, force_conflicts: bool
+    file: Path,
+    options: dict[str, str],
+    kubeconfig: Path | None,
+    force_conflicts: bool,
+    doc: Document | None = None,
 ) -> Target:
     # Imported here: the client stack is only needed for a cluster.
     from dataclasses import replace
@@ -161,11 +165,26 @@ def _kubernetes_target(
     namespace = options.get("namespace")
     if namespace:
         config = replace(config, namespace=namespace)
-    applyset = ApplySet(
-        name=options.get("applyset") or default_applyset_name(file.stem),
-        namespace=namespace or DEFAULT_PARENT_NAMESPACE,
-    )
-    return KubernetesTarget(config, applyset, force_conflicts=force_conflicts)
+    name = options.get("applyset") or default_applyset_name(file.stem)
+    applyset = ApplySet(name=name, namespace=namespace or DEFAULT_PARENT_NAMESPACE)
+    main = KubernetesTarget(config, applyset, force_conflicts=force_conflicts)
+    scopes = {r.scope for r in (doc.resources if doc is not None else []) if r.scope}
+    contexts = [c for c in options.get("contexts", "").split(",") if c]
+    if not scopes and not contexts:
+        return main
+
+    from tuskops.kubernetes.fleet import FleetTarget
+
+    def part(context: str | None) -> KubernetesTarget:
+        if context is None:
+            return main
+        other = load_cluster(context, kubeconfig)
+        if namespace:
+            other = replace(other, namespace=namespace)
+        own = ApplySet(name=f"{name}-{context}", namespace=applyset.namespace)
+        return KubernetesTarget(other, own, force_conflicts=force_conflicts, scope=context)
+
+    return FleetTarget(part, contexts=[*contexts, *sorted(scopes)])
 
 
 def _directory_of(spec: str, base: Path) -> Path:
@@ -363,13 +382,14 @@ _rollout_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
 def _wait_for_rollouts(planned: Planned, output: str, *, timeout: float, rollback: bool) -> None:
     """After a Kubernetes apply: wait for the changed Deployments, roll back failed ones."""
+    from tuskops.kubernetes.fleet import FleetTarget
     from tuskops.kubernetes.target import KubernetesTarget
     from tuskops.kubernetes.watch import RolloutProgress
 
-    if not isinstance(planned.target, KubernetesTarget):
+    if not isinstance(planned.target, KubernetesTarget | FleetTarget):
         return
     deployments = [
-        (change.resource.namespace or "default", change.resource.name)
+        (change.resource.scope, change.resource.namespace or "default", change.resource.name)
         for change in planned.plan.changes
         if change.action in ("create", "update")
         and change.resource is not None
@@ -380,13 +400,17 @@ def _wait_for_rollouts(planned: Planned, output: str, *, timeout: float, rollbac
         return
     console = stderr() if output == "json" else stdout()
     with RolloutProgress(console) as progress:
-        outcomes = planned.target.wait_for_rollouts(
-            deployments,
-            timeout=timeout,
-            rollback=rollback,
-            on_progress=progress,
-            sleep=_rollout_sleep,
-        )
+        options: dict[str, Any] = {
+            "timeout": timeout,
+            "rollback": rollback,
+            "on_progress": progress,
+            "sleep": _rollout_sleep,
+        }
+        if isinstance(planned.target, FleetTarget):
+            outcomes = planned.target.wait_for_rollouts(deployments, **options)
+        else:
+            pairs = [(namespace, name) for _, namespace, name in deployments]
+            outcomes = planned.target.wait_for_rollouts(pairs, **options)
     failed = [o for o in outcomes if not o.ok]
     for outcome in outcomes:
         where = f"{outcome.namespace}/{outcome.name}"

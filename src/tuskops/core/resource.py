@@ -74,10 +74,15 @@ class Resource:
     format: str = "yaml"
     #: Free-form labels the engine keeps in state (owner, source file, ...).
     labels: dict[str, str] = field(default_factory=dict, compare=False)
+    #: Which part of a target it belongs to when one target spans several (a kubeconfig
+    #: context of a multi-cluster Kubernetes target); part of the id, as ``@scope``.
+    scope: str | None = None
 
     @property
     def id(self) -> str:
         parts = [self.operator, self.kind]
+        if self.scope:
+            parts.append(f"@{self.scope}")
         if self.namespace:
             parts.append(self.namespace)
         parts.append(self.name)
@@ -93,6 +98,8 @@ class Resource:
         }
         if self.namespace:
             out["namespace"] = self.namespace
+        if self.scope:
+            out["scope"] = self.scope
         if self.path:
             out["path"] = self.path
         out["body"] = self.body

@@ -37,7 +37,10 @@ def _spec(value: Mapping[str, Any]) -> AppSpec:
 
 
 def _checked(
-    ctx: CallContext, manifests: Iterable[Mapping[str, Any]], version: str
+    ctx: CallContext,
+    manifests: Iterable[Mapping[str, Any]],
+    version: str,
+    context: str | None = None,
 ) -> list[Resource]:
     """Validate every manifest at ``version`` and make resources; unknown kinds are warned."""
     from tuskops.kubernetes.resources import to_resources
@@ -52,7 +55,7 @@ def _checked(
             elif not result.valid:
                 where = f"{result.object}: {result.field}" if result.field else result.object
                 raise OperatorError(f"{where}: {result.message}")
-        return to_resources(manifests)
+        return to_resources(manifests, context=context)
     except KubernetesError as exc:
         raise OperatorError(str(exc)) from None
 
@@ -64,7 +67,7 @@ def _one(ctx: CallContext, spec_value: Mapping[str, Any], builder: Builder) -> l
     except KubernetesError as exc:
         raise OperatorArgumentError(str(exc)) from None
     manifests = built if isinstance(built, list) else [built] if built is not None else []
-    return _checked(ctx, manifests, spec.kubernetes_version)
+    return _checked(ctx, manifests, spec.kubernetes_version, spec.context)
 
 
 class KubernetesOperator(Operator):
@@ -92,7 +95,7 @@ class KubernetesOperator(Operator):
             merged = merge_manifests(generated, raw, default_namespace=parsed.namespace)
         except KubernetesError as exc:
             raise OperatorError(str(exc)) from None
-        return _checked(ctx, merged, parsed.kubernetes_version)
+        return _checked(ctx, merged, parsed.kubernetes_version, parsed.context)
 
     @action
     def manifest(
@@ -101,9 +104,11 @@ class KubernetesOperator(Operator):
         path: str,
         namespace: str = "default",
         kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
+        context: str | None = None,
     ) -> list[Resource]:
         """The objects of a YAML file (several documents, or a List), validated; namespaced
-        objects without a namespace go to `namespace`."""
+        objects without a namespace go to `namespace`; `context`: the kubeconfig context they
+        go to when the file spans several clusters."""
         from tuskops.kubernetes.manifests import load_manifests, merge_manifests
 
         try:
@@ -111,7 +116,7 @@ class KubernetesOperator(Operator):
             placed = merge_manifests([], loaded, default_namespace=namespace)
         except KubernetesError as exc:
             raise OperatorError(str(exc)) from None
-        return _checked(ctx, placed, kubernetes_version)
+        return _checked(ctx, placed, kubernetes_version, context)
 
     @action
     def deployment(self, ctx: CallContext, spec: dict[str, Any]) -> list[Resource]:

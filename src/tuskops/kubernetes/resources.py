@@ -4,7 +4,9 @@ The plan/apply engine works on resources; a manifest becomes one with its identi
 namespace, name), an apply-order rank in the spirit of Helm's install order, the paths of its
 secret values (a Secret's ``data`` and ``stringData``, redacted in plans), and a file path for
 the directory target (``<namespace>/<kind>-<name>.yaml``, ``_cluster/`` for cluster-scoped
-kinds), so the same resources can be written as a GitOps tree or applied to a cluster.
+kinds), so the same resources can be written as a GitOps tree or applied to a cluster. A
+manifest meant for another kubeconfig context than the target's carries it as the resource's
+``scope`` (``kubernetes/Deployment/@eu/shop/web``), so one file can span several clusters.
 """
 
 from __future__ import annotations
@@ -83,11 +85,17 @@ def secret_paths(manifest: Mapping[str, Any]) -> tuple[FieldPath, ...]:
 
 
 def to_resource(
-    manifest: Mapping[str, Any], *, labels: Mapping[str, str] | None = None
+    manifest: Mapping[str, Any],
+    *,
+    context: str | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> Resource:
-    """One manifest as a resource for plan and apply."""
+    """One manifest as a resource for plan and apply. ``context``: the kubeconfig context it
+    goes to when one file targets several clusters (None: the target's own)."""
     api_version, kind, namespace, name = identity(manifest)
     folder = namespace or "_cluster"
+    if context:
+        folder = f"{context}/{folder}"
     return Resource(
         operator=OPERATOR,
         kind=kind,
@@ -99,15 +107,18 @@ def to_resource(
         path=f"{folder}/{kind.lower()}-{name}.yaml",
         format="yaml",
         labels={"apiVersion": api_version, **(labels or {})},
+        scope=context,
     )
 
 
-def to_resources(manifests: Iterable[Mapping[str, Any]]) -> list[Resource]:
+def to_resources(
+    manifests: Iterable[Mapping[str, Any]], *, context: str | None = None
+) -> list[Resource]:
     """Every manifest as a resource; two with one identity are an error naming it."""
     out: list[Resource] = []
     seen: set[str] = set()
     for manifest in manifests:
-        res = to_resource(manifest)
+        res = to_resource(manifest, context=context)
         if res.id in seen:
             raise KubernetesSpecError(res.id, "defined twice")
         seen.add(res.id)

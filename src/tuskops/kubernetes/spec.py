@@ -252,6 +252,9 @@ class AppSpec:
     image_pull_secrets: tuple[str, ...] = ()
     #: The Kubernetes version manifests are validated against ("1.33").
     kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
+    #: The kubeconfig context to apply to when a file spans several clusters (None: the
+    #: target's context).
+    context: str | None = None
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -608,7 +611,7 @@ APP_KEYS = [
     "name", "image", "namespace", "replicas", "command", "args", "port", "ports", "env",
     "secrets", "config", "probes", "resources", "strategy", "autoscaling", "ingress", "service",
     "permissions", "cluster_permissions", "disruption", "namespace_policy", "security",
-    "metrics", "labels", "annotations", "image_pull_secrets", "kubernetes_version",
+    "metrics", "labels", "annotations", "image_pull_secrets", "kubernetes_version", "context",
 ]  # fmt: skip
 
 
@@ -719,4 +722,5 @@ def parse_app_spec(data: object, where: str = "app") -> AppSpec:
         annotations=m.string_map("annotations"),
         image_pull_secrets=m.strings("image_pull_secrets"),
         kubernetes_version=version,
+        context=m.text("context"),
     )

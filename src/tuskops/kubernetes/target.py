@@ -77,7 +77,7 @@ from tuskops.kubernetes.applyset import (
     parent_scope,
     prune_candidates,
 )
-from tuskops.kubernetes.cluster import ApiRequest, ApplyConflictError, KubeClient
+from tuskops.kubernetes.cluster import ApplyConflictError, KubeClient
 from tuskops.kubernetes.conflicts import (
     ApplyConflict,
     FieldConflict,
@@ -225,9 +225,13 @@ class KubernetesTarget(Target):
         force_conflicts: bool = False,
         field_manager: str = FIELD_MANAGER,
         client_factory: Callable[[ClusterConfig], KubeClient] = KubeClient,
+        scope: str | None = None,
     ) -> None:
         self.config = config
         self.applyset = applyset
+        #: The resource scope (kubeconfig context) this target serves inside a
+        #: :class:`~tuskops.kubernetes.fleet.FleetTarget`; None on its own.
+        self.scope = scope
         self.force_conflicts = force_conflicts
         self.field_manager = field_manager
         self._client_factory = client_factory
@@ -331,6 +335,12 @@ class KubernetesTarget(Target):
         if others:
             problems.append(
                 "only @kubernetes resources can be applied to a cluster; not: " + ", ".join(others)
+            )
+        elsewhere = [r.id for r in resources if r.operator == OPERATOR and r.scope != self.scope]
+        if elsewhere:
+            problems.append(
+                f"these resources name another context than {self.config.context}: "
+                + ", ".join(elsewhere)
             )
         for resource in resources:
             if resource.operator != OPERATOR:
@@ -587,11 +597,7 @@ class KubernetesTarget(Target):
         """The version to list a group's kinds in: known, or the group's preferred one."""
         if group in self._versions:
             return self._versions[group]
-        # No KubeClient call reads an APIGroup; the client's one request boundary is reused.
-        doc = await client._call(
-            ApiRequest("GET", f"/apis/{group}", what=f"API discovery of {group}"),
-            allow_404=True,
-        )
+        doc = await client.get_path(f"/apis/{group}")
         preferred = (doc or {}).get("preferredVersion") if isinstance(doc, Mapping) else None
         version = preferred.get("groupVersion") if isinstance(preferred, Mapping) else None
         if not isinstance(version, str):
@@ -607,7 +613,7 @@ class KubernetesTarget(Target):
                 self._namespace_of(manifest) == namespace
             ):
                 return resource_id
-        return to_resource(obj).id
+        return to_resource(obj, context=self.scope).id
 
     def managed_ids(self) -> set[str]:
         return set(self._load_members())
