@@ -176,10 +176,12 @@ class NamespacePolicy:
 
     #: Create (and own) the Namespace object.
     create: bool = True
-    #: ResourceQuota ``hard`` limits, e.g. ``{"requests.cpu": "4", "pods": "20"}``.
-    quota: Mapping[str, str] = field(default_factory=dict)
+    #: ResourceQuota ``hard`` limits, e.g. ``{"requests.cpu": "4", "pods": "20"}``. None:
+    #: derived from the app (see ``builders/namespace.py``); empty (``quota: false``): none.
+    quota: Mapping[str, str] | None = None
     #: LimitRange for containers: ``default``, ``default_request``, ``max``, ``min`` maps.
-    limits: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: None: derived from the app; empty (``limits: false``): none.
+    limits: Mapping[str, Mapping[str, str]] | None = None
     #: Default-deny NetworkPolicy plus the allows the spec implies.
     default_deny: bool = True
     #: Namespaces (by name) whose pods may reach the app's ports (the ingress controller's is
@@ -572,12 +574,20 @@ def _namespace_policy(data: object, where: str) -> NamespacePolicy:
         data = {}
     n = _Map(data, where, ["create", "quota", "limits", "default_deny", "allow_from_namespaces",
                            "allow_egress", "ingress_namespace"])  # fmt: skip
-    limits_raw = n.raw("limits") or {}
-    lm = _Map(limits_raw, n.at("limits"), ["default", "default_request", "max", "min"])
-    limits = {k: _quantities(lm, k) for k in lm.values}
+    limits: dict[str, dict[str, str]] | None = None
+    if n.raw("limits") is False:
+        limits = {}
+    elif n.has("limits"):
+        lm = _Map(n.raw("limits"), n.at("limits"), ["default", "default_request", "max", "min"])
+        limits = {k: _quantities(lm, k) for k in lm.values}
+    quota: dict[str, str] | None = None
+    if n.raw("quota") is False:
+        quota = {}
+    elif n.has("quota"):
+        quota = n.string_map("quota")
     return NamespacePolicy(
         create=n.flag("create", True),
-        quota=n.string_map("quota"),
+        quota=quota,
         limits=limits,
         default_deny=n.flag("default_deny", True),
         allow_from_namespaces=n.strings("allow_from_namespaces"),

@@ -13,6 +13,12 @@ from tuskops.kubernetes.validate import validate_manifest
 
 
 def build(policy: Any = True, **extra: Any) -> list[dict[str, Any]]:
+    """The namespace objects; the derived quota and limits are off unless the test names
+    them (they have tests of their own below)."""
+    if policy is True:
+        policy = {}
+    if isinstance(policy, dict):
+        policy = {"quota": False, "limits": False, **policy}
     data = {"name": "shop", "namespace": "shop", "image": "x:1", "namespace_policy": policy}
     return namespace_objects(parse_app_spec({**data, **extra}))
 
@@ -130,3 +136,44 @@ def test_limits_out_of_order_name_the_smaller_field(limits: dict[str, Any], fiel
 def test_equal_limits_are_fine() -> None:
     objects = build({"limits": {"default": {"cpu": "1"}, "max": {"cpu": "1000m"}}})
     assert objects[-1]["spec"]["limits"][0]["max"] == {"cpu": "1000m"}
+
+
+# --- isolation by default: quota and limits derived from the app ------------------------------
+
+
+def derived(**extra: Any) -> dict[str, dict[str, Any]]:
+    data = {"name": "shop", "namespace": "shop", "image": "x:1", "namespace_policy": True}
+    objs = namespace_objects(parse_app_spec({**data, **extra}))
+    for obj in objs:
+        validate_manifest(obj, "1.33")
+    return {o["kind"]: o for o in objs}
+
+
+def test_default_quota_is_twice_the_app_at_its_largest() -> None:
+    objs = derived(
+        replicas=3,
+        resources={"requests": {"cpu": "250m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
+        autoscaling={"min": 3, "max": 5, "cpu": 70},
+    )
+    assert objs["ResourceQuota"]["spec"]["hard"] == {
+        "pods": "10",
+        "requests.cpu": "2500m",
+        "requests.memory": "1280Mi",
+        "limits.memory": "2560Mi",
+    }
+    limits = objs["LimitRange"]["spec"]["limits"][0]
+    assert limits["defaultRequest"] == {"cpu": "250m", "memory": "128Mi"}
+    assert limits["default"] == {"memory": "256Mi"}
+
+
+def test_default_quota_without_requests_counts_pods_only() -> None:
+    objs = derived()
+    assert objs["ResourceQuota"]["spec"]["hard"] == {"pods": "4"}
+    limits = objs["LimitRange"]["spec"]["limits"][0]
+    assert limits["defaultRequest"] == {"cpu": "100m", "memory": "128Mi"}
+    assert limits["default"] == {"memory": "256Mi"}
+
+
+def test_quota_and_limits_can_be_turned_off() -> None:
+    objs = derived(namespace_policy={"quota": False, "limits": False})
+    assert list(objs) == ["Namespace"]

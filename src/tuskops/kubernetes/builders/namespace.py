@@ -12,12 +12,16 @@ Built only when the spec has a ``namespace_policy``:
   change what is enforced until the spec's version changes. The built-in namespaces
   (``default``, ``kube-*``) are never created or labelled.
 - ``ResourceQuota`` ``quota`` with ``hard`` = ``quota``
-  (https://kubernetes.io/docs/concepts/policy/resource-quotas/).
+  (https://kubernetes.io/docs/concepts/policy/resource-quotas/). Without ``quota`` in the
+  policy, isolation by default: :func:`default_quota` derives one from the app (twice its
+  largest size, in pods and in the resources it requests); ``quota: false`` means none.
 - ``LimitRange`` ``limits`` with one ``type: Container`` item (``default``,
   ``defaultRequest``, ``max``, ``min``;
   https://kubernetes.io/docs/concepts/policy/limit-range/). The API server's own check that
   ``min <= defaultRequest <= default <= max`` for each resource is made here too, offline,
-  so the mistake names the spec field.
+  so the mistake names the spec field. Without ``limits``, :func:`default_limits` gives
+  containers that declare nothing the app's own requests (so the quota does not refuse them);
+  ``limits: false`` means none.
 
 The quota and limits are namespace-wide objects: two apps that manage one namespace would
 both produce them.
@@ -30,7 +34,7 @@ from typing import Any
 
 from tuskops.errors import KubernetesSpecError
 from tuskops.kubernetes.builders.common import metadata
-from tuskops.kubernetes.quantity import parse_quantity
+from tuskops.kubernetes.quantity import format_cpu, format_memory, parse_quantity
 from tuskops.kubernetes.spec import AppSpec
 
 __all__ = ["LIMITS_NAME", "QUOTA_NAME", "namespace_objects"]
@@ -126,9 +130,51 @@ def namespace_objects(spec: AppSpec) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if policy.create:
         out.append(_namespace(spec))
-    if policy.quota:
-        out.append(_quota(spec, dict(policy.quota)))
-    limits = {k: dict(v) for k, v in policy.limits.items() if v}
+    quota = dict(policy.quota) if policy.quota is not None else default_quota(spec)
+    if quota:
+        out.append(_quota(spec, quota))
+    chosen = policy.limits if policy.limits is not None else default_limits(spec)
+    limits = {k: dict(v) for k, v in chosen.items() if v}
     if limits:
         out.append(_limit_range(spec, limits))
     return out
+
+
+#: LimitRange defaults for containers that say nothing, when the app gives no requests either.
+FALLBACK_REQUEST = {"cpu": "100m", "memory": "128Mi"}
+
+
+def _max_replicas(spec: AppSpec) -> int:
+    return spec.autoscaling.max if spec.autoscaling is not None else spec.replicas
+
+
+def default_quota(spec: AppSpec) -> dict[str, str]:
+    """Isolation by default: room for twice the app at its largest (a rolling update's surge,
+    or a second colour in a blue-green release), in pods and in what its pods request and
+    limit. Resources the app does not request are left out, not guessed."""
+    room = max(2 * _max_replicas(spec), 4)
+    hard = {"pods": str(room)}
+    for section, prefix in (
+        (spec.resources.requests, "requests"),
+        (spec.resources.limits, "limits"),
+    ):
+        for resource in ("cpu", "memory"):
+            value = section.get(resource)
+            if value is None:
+                continue
+            total = parse_quantity(value, field=f"app.resources.{prefix}.{resource}") * room
+            hard[f"{prefix}.{resource}"] = (
+                format_cpu(total) if resource == "cpu" else format_memory(total)
+            )
+    return hard
+
+
+def default_limits(spec: AppSpec) -> dict[str, dict[str, str]]:
+    """Defaults for containers that declare no requests or limits, which a quota on
+    ``requests.*``/``limits.*`` would otherwise refuse: the app's own requests (or
+    :data:`FALLBACK_REQUEST`), and its memory limit (or twice the default memory request)."""
+    request = {k: spec.resources.requests.get(k) or v for k, v in FALLBACK_REQUEST.items()}
+    memory_limit = spec.resources.limits.get("memory") or format_memory(
+        2 * parse_quantity(request["memory"], field="app.resources.requests.memory")
+    )
+    return {"default_request": request, "default": {"memory": memory_limit}}
