@@ -14,9 +14,9 @@ from click.testing import CliRunner, Result
 from _support.kube import EmulatedCluster
 from _support.kube_release import Controllers, job_status, release_cluster, rolled_out_status
 from tuskops.cli import k8s_release_cmd
+from tuskops.cli.k8s_cmd import Duration
 from tuskops.cli.k8s_release_cmd import (
     load_app_spec,
-    parse_duration,
     release_command,
     switch_back_command,
 )
@@ -221,8 +221,8 @@ def test_spec_errors_name_the_key(run: Run, cluster: EmulatedCluster, tmp_path: 
 @pytest.mark.parametrize(
     ("text", "seconds"), [("0", 0), ("90", 90), ("60s", 60), ("5m", 300), ("1h30m", 5400)]
 )
-def test_parse_duration(text: str, seconds: float) -> None:
-    assert parse_duration(text).total_seconds() == seconds
+def test_durations(text: str, seconds: float) -> None:
+    assert Duration(allow_zero=True).convert(text, None, None).total_seconds() == seconds
 
 
 def test_bad_options_are_usage_errors(run: Run) -> None:

@@ -55,6 +55,41 @@ def cluster_options(func: F) -> F:
     return wrapped  # type: ignore[no-any-return]
 
 
+class Duration(click.ParamType[Any, Any]):
+    """A duration option: plain seconds (``90``) or a Go duration (``30s``, ``5m``, ``1h30m``,
+    ``250ms``), as kubectl's ``--timeout`` reads them. ``allow_zero``: ``0`` is accepted."""
+
+    name = "duration"
+
+    def __init__(self, *, allow_zero: bool = False) -> None:
+        self.allow_zero = allow_zero
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from datetime import timedelta
+
+        from tuskops.errors import KubernetesSpecError
+        from tuskops.kubernetes.metrics import parse_go_duration
+
+        if isinstance(value, timedelta):
+            return value
+        text = str(value).strip()
+        try:
+            parsed = timedelta(seconds=float(text)) if _is_number(text) else parse_go_duration(text)
+        except (KubernetesSpecError, OverflowError):
+            self.fail(f"{value!r} is not a duration such as 90, 30s, 5m or 1h30m", param, ctx)
+        if parsed < timedelta(0) or (parsed == timedelta(0) and not self.allow_zero):
+            self.fail(f"{value!r} must be longer than zero", param, ctx)
+        return parsed
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def open_cluster(options: ClusterOptions) -> Any:
     """A :class:`~tuskops.kubernetes.cluster.KubeClient` for the chosen context (use it as
     ``async with``). The namespace option overrides the context's."""

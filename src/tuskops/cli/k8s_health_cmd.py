@@ -33,9 +33,9 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from tuskops.cli.k8s_cmd import ClusterOptions, cluster_options, open_cluster
+from tuskops.cli.k8s_cmd import ClusterOptions, Duration, cluster_options, open_cluster
 from tuskops.cli.output import OUTPUT_CHOICE, handles_errors, print_json, stderr, stdout
-from tuskops.errors import ClusterError, KubernetesError
+from tuskops.errors import ClusterError
 from tuskops.kubernetes.health import PodProblem
 
 __all__ = [
@@ -49,27 +49,6 @@ __all__ = [
 #: The clock and sleep of the watch loop (tests replace them).
 CLOCK: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
 SLEEP: Callable[[float], Awaitable[None]] = asyncio.sleep
-
-
-class Duration(click.ParamType[timedelta, Any]):
-    """A Go duration (``30s``, ``5m``, ``1h30m``) as a positive :class:`timedelta`."""
-
-    name = "duration"
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> timedelta:
-        if isinstance(value, timedelta):
-            return value
-        from tuskops.kubernetes.metrics import parse_go_duration
-
-        try:
-            parsed = parse_go_duration(str(value))
-        except KubernetesError:
-            self.fail(f"{value!r} is not a duration such as 30s, 5m or 1h30m", param, ctx)
-        if parsed <= timedelta(0):
-            self.fail(f"{value!r} must be longer than zero", param, ctx)
-        return parsed
 
 
 class Amount(click.ParamType[Decimal, Any]):
@@ -90,7 +69,7 @@ class Amount(click.ParamType[Decimal, Any]):
 
 
 CENT = Decimal("0.01")
-DURATION = Duration()
+DURATION = Duration()  # positive: intervals and windows
 AMOUNT = Amount()
 
 

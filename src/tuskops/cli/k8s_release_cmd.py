@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tuskops.cli.k8s_cmd import ClusterOptions, cluster_options, open_cluster
+from tuskops.cli.k8s_cmd import ClusterOptions, Duration, cluster_options, open_cluster
 from tuskops.cli.output import OUTPUT_CHOICE, handles_errors, print_json
 from tuskops.errors import KubernetesSpecError
 
-__all__ = ["load_app_spec", "parse_duration", "release_command", "switch_back_command"]
+__all__ = ["load_app_spec", "release_command", "switch_back_command"]
 
 if TYPE_CHECKING:  # the Kubernetes stack is imported when a command runs, not at start-up
     from tuskops.kubernetes.release import ReleaseOutcome
@@ -40,46 +40,6 @@ if TYPE_CHECKING:  # the Kubernetes stack is imported when a command runs, not a
 async def _sleep(seconds: float) -> None:
     """The loops' sleep (a module attribute, so tests can play the controllers here)."""
     await asyncio.sleep(seconds)
-
-
-def parse_duration(text: str, field: str = "duration") -> timedelta:
-    """``90`` (seconds), ``60s``, ``5m``, ``1h30m``, ``250ms``; never negative."""
-    from tuskops.kubernetes.metrics import parse_go_duration
-
-    value = text.strip()
-    try:
-        delta = timedelta(seconds=float(value)) if _is_number(value) else None
-    except OverflowError as err:
-        raise KubernetesSpecError(field, f"{text!r} is too large") from err
-    if delta is None:
-        delta = parse_go_duration(value, field=field)
-    if delta < timedelta(0):
-        raise KubernetesSpecError(field, "must not be negative")
-    return delta
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-class _Duration(click.ParamType[timedelta, Any]):
-    """A duration that may be zero: ``0``, ``30s``, ``5m``."""
-
-    name = "duration"
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> timedelta:
-        if isinstance(value, timedelta):
-            return value
-        try:
-            return parse_duration(str(value), f"--{param.name if param else 'duration'}")
-        except KubernetesSpecError as err:
-            self.fail(err.message, param, ctx)
 
 
 class _Steps(click.ParamType[tuple[int, ...], Any]):
@@ -183,7 +143,7 @@ def _drive(
 )
 @click.option(
     "--scale-down-delay",
-    type=_Duration(),
+    type=Duration(allow_zero=True),
     default="5m",
     show_default=True,
     help="Blue-green: how long the old colour keeps its pods after the switch.",
@@ -203,14 +163,14 @@ def _drive(
 )
 @click.option(
     "--pause",
-    type=_Duration(),
+    type=Duration(allow_zero=True),
     default="60s",
     show_default=True,
     help="Canary: how long each step runs before it is analysed.",
 )
 @click.option(
     "--timeout",
-    type=_Duration(),
+    type=Duration(allow_zero=True),
     default="10m",
     show_default=True,
     help="How long a rollout, verification or analysis may take before the release stops.",
@@ -285,7 +245,7 @@ def release_command(
 @click.argument("key")
 @click.option(
     "--timeout",
-    type=_Duration(),
+    type=Duration(allow_zero=True),
     default="10m",
     show_default=True,
     help="How long a scaled-down colour may take to roll out again.",
