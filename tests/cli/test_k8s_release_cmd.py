@@ -109,6 +109,7 @@ def test_blue_green_release_then_switch_back(
         "blue-green",
         "--verify-path",
         "/healthz",
+        "--no-wait",
         "-o",
         "json",
         version="2.0",
@@ -134,9 +135,9 @@ def test_blue_green_release_then_switch_back(
 def test_failed_verification_exits_1_and_does_not_switch(
     run: Run, cluster: EmulatedCluster, controllers: Controllers
 ) -> None:
-    assert run("release", "--strategy", "blue-green").exit_code == 0
+    assert run("release", "--strategy", "blue-green", "--no-wait").exit_code == 0
     controllers.job_result = job_status(False, "DeadlineExceeded", "Job was active too long")
-    result = run("release", "--strategy", "blue-green", "-o", "json", version="2.0")
+    result = run("release", "--strategy", "blue-green", "--no-wait", "-o", "json", version="2.0")
     assert result.exit_code == 1
     outcome = json.loads(result.stdout)
     assert outcome["result"] == "aborted"

@@ -150,9 +150,10 @@ def _drive(
 )
 @click.option(
     "--wait/--no-wait",
-    default=False,
-    help="Blue-green: wait out the scale-down delay and scale the old colour down (default: "
-    "report when it is due and leave it running).",
+    default=True,
+    show_default=True,
+    help="Blue-green: wait out --scale-down-delay, then scale the old colour down; "
+    "--no-wait reports when it is due and leaves it running (the way back stays warm).",
 )
 @click.option(
     "--steps",

@@ -51,7 +51,10 @@ def test_blue_green_release_switch_and_switch_back(
 ) -> None:
     ns = namespace.name
     tsk = app_file(namespace, "app", replicas=2, extra_keys=UNSCHEDULABLE_REQUESTS)
-    release = ("k8s", "release", tsk, "web_spec", "--strategy", "blue-green", *cluster_args)
+    # --no-wait: the old colour stays up, so the switch back below is instant.
+    release = (
+        "k8s", "release", tsk, "web_spec", "--strategy", "blue-green", "--no-wait", *cluster_args
+    )  # fmt: skip
 
     _ok(tuskops(*release))
     first = _active(cluster, ns)
