@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 from tuskops.errors import PackageError
-from tuskops.packages.versions import Ranges
+from tuskops.packages.versions import Ordered, Ranges
 
-V = TypeVar("V")
+V = TypeVar("V", bound=Ordered)
 
 #: The root package's name: the project being resolved.
 ROOT = "<root>"
