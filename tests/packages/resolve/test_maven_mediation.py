@@ -117,6 +117,12 @@ def test_dependency_management_leaves_direct_versions_and_fills_missing_ones() -
     assert chosen(tree) == {"B": ("1.0", "compile"), "C": ("3.0", "compile")}
 
 
+def test_managed_exclusions_apply_to_direct_dependencies_too() -> None:
+    repo: Repo = {"g:B": [dep("X"), dep("Y")], "g:X": [], "g:Y": []}
+    tree = resolve([dep("B")], repo, managed={"g:B": ManagedEntry(exclusions=("g:X",))})
+    assert list(chosen(tree)) == ["B", "Y"]
+
+
 def test_managed_scope_and_exclusions_apply_to_transitive_dependencies() -> None:
     repo: Repo = {"g:B": [dep("C")], "g:C": [dep("X"), dep("Y")], "g:X": [], "g:Y": []}
     managed = {"g:C": ManagedEntry(scope="runtime", exclusions=("g:X",))}

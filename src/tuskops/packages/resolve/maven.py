@@ -370,8 +370,10 @@ class _Resolver:
         text, managed_from, scope_managed = dep.constraint, None, False
         exclusions = dep.exclusions
         if parent is None:
-            if entry is not None and not text and entry.version:
-                text = entry.version
+            if entry is not None:
+                if not text and entry.version:
+                    text = entry.version
+                exclusions = (*exclusions, *(e for e in entry.exclusions if e not in exclusions))
             scope = declared
         else:
             if dep.optional or _excluded(dep.name, inherited):
