@@ -1,0 +1,346 @@
+"""The PyPI provider for the PubGrub resolver, and :func:`resolve_pypi` on top of it.
+
+The provider applies pip's rules so that the solver only sees ranges and choices:
+
+* names are PEP 503 normalised; a requirement with extras (``name[extra]``) becomes, as in
+  pip and uv, a dependency on the base package plus one on the virtual package
+  ``name[extra]`` per extra, whose dependencies are the extra's own plus the base package at
+  exactly the same version;
+* candidates are newest first; a yanked release (PEP 592) only when the range pins exactly
+  that version; releases whose files all declare a ``Requires-Python`` that excludes the target
+  Python are skipped; pre-releases only when no final release is left in the range, when a
+  requirement on the package names a pre-release (PEP 440, pip's rule), or always with
+  ``allow_prereleases=True`` (never with ``False``);
+* dependencies are the release's ``Requires-Dist`` (PEP 658 metadata file, else the wheel's
+  METADATA) with markers evaluated against the target environment.
+
+The solver calls the provider synchronously. Registry I/O runs on a private asyncio event loop
+in a background thread; answering ``candidates`` prefetches the metadata of the first few
+candidates concurrently, so the solver rarely waits. Use the provider as a context manager
+(or call :meth:`PypiProvider.close`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+from collections.abc import Coroutine, Mapping, Sequence
+from typing import Any, TypeVar
+
+from packaging.markers import default_environment
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from tuskops.errors import PackageError
+from tuskops.packages.api import PackageLookup
+from tuskops.packages.clients import PackageNotFound, fetch_metadata
+from tuskops.packages.ecosystems.pypi import (
+    SCHEME,
+    Point,
+    PypiConstraint,
+    evaluate_marker,
+    normalize_extra,
+    normalize_name,
+    parse_requirement,
+)
+from tuskops.packages.manifests import Dependency
+from tuskops.packages.registry import PackageInfo, Release
+from tuskops.packages.resolve.base import Requirement, Unavailable
+from tuskops.packages.resolve.pubgrub import resolve
+from tuskops.packages.versions import Ranges
+
+__all__ = ["DEFAULT_PREFETCH", "PypiProvider", "resolve_pypi"]
+
+#: How many of a package's best candidates get their metadata fetched ahead of time.
+DEFAULT_PREFETCH = 4
+
+_T = TypeVar("_T")
+
+
+def split_name(name: str) -> tuple[str, str | None]:
+    """``"foo[bar]"`` -> ``("foo", "bar")``; ``"foo"`` -> ``("foo", None)``."""
+    if name.endswith("]") and "[" in name:
+        base, _, extra = name[:-1].partition("[")
+        return base, extra
+    return name, None
+
+
+def _extra_name(key: str, extra: str) -> str:
+    return f"{key}[{extra}]"
+
+
+def _pin(version: Version) -> Ranges[Point]:
+    """The versions ``==version`` allows."""
+    return SCHEME.parse_constraint(f"=={version}").ranges
+
+
+def _python_allows(requires_python: str | None, python: Version) -> bool:
+    if not requires_python:
+        return True
+    try:
+        return SpecifierSet(requires_python).contains(python, prereleases=True)
+    except InvalidSpecifier:  # pip ignores files with an invalid Requires-Python
+        return True
+
+
+class PypiProvider:
+    """A :class:`~tuskops.packages.resolve.base.Provider` for PyPI (see the module doc).
+
+    ``environment``: the PEP 508 marker environment to evaluate ``Requires-Dist`` markers in;
+    by default this interpreter's, with ``python_version`` and ``python_full_version`` set
+    from ``python_version``. ``python_version`` (``"3.11"`` or ``"3.11.4"``) is checked against
+    ``Requires-Python``. ``lookup``'s PyPI client is used on the provider's own event loop;
+    :meth:`close` closes the lookup's clients there (the lookup can be used again after).
+    """
+
+    def __init__(
+        self,
+        lookup: PackageLookup,
+        *,
+        python_version: str,
+        environment: Mapping[str, str] | None = None,
+        allow_prereleases: bool | None = None,
+        prefetch: int = DEFAULT_PREFETCH,
+    ) -> None:
+        self.lookup = lookup
+        self.python = SCHEME.parse_version(python_version)
+        if environment is None:
+            env = {k: str(v) for k, v in default_environment().items()}
+            env["python_version"] = ".".join(str(p) for p in (*self.python.release, 0)[:2])
+            env["python_full_version"] = str(self.python)
+            environment = env
+        self.environment: Mapping[str, str] = dict(environment)
+        self.allow_prereleases = allow_prereleases
+        self.prefetch = prefetch
+        self._listings: dict[str, concurrent.futures.Future[PackageInfo]] = {}
+        self._metadata: dict[tuple[str, Version], concurrent.futures.Future[Release]] = {}
+        self._releases: dict[str, list[tuple[Version, Release]]] = {}
+        #: Per package, where requirements on it named a pre-release (pip's opt-in).
+        self._prerelease_regions: dict[str, Ranges[Point]] = {}
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="tuskops-pypi-provider", daemon=True
+        )
+        self._thread.start()
+        self._closed = False
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def __enter__(self) -> PypiProvider:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Cancel what is still being fetched, close the lookup's clients on the provider's
+        loop, stop the loop and its thread. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        for listing in self._listings.values():
+            listing.cancel()
+        for metadata in self._metadata.values():
+            metadata.cancel()
+        try:
+            asyncio.run_coroutine_threadsafe(self.lookup.aclose(), self._loop).result(30)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(30)
+            self._loop.close()
+
+    def _submit(self, coro: Coroutine[Any, Any, _T]) -> concurrent.futures.Future[_T]:
+        if self._closed:
+            coro.close()
+            raise PackageError("the PyPI provider is closed")
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+    # --- fetching -----------------------------------------------------------------------------
+
+    def _listing_future(self, key: str) -> concurrent.futures.Future[PackageInfo]:
+        future = self._listings.get(key)
+        if future is None:
+            future = self._submit(self._fetch_listing(key))
+            self._listings[key] = future
+        return future
+
+    async def _fetch_listing(self, key: str) -> PackageInfo:
+        package, _ = await self.lookup.package("pypi", key)
+        return package
+
+    def _metadata_future(self, key: str, version: Version) -> concurrent.futures.Future[Release]:
+        future = self._metadata.get((key, version))
+        if future is None:
+            listing = self._listing_future(key)
+            future = self._submit(self._fetch_metadata(key, version, listing))
+            self._metadata[(key, version)] = future
+        return future
+
+    async def _fetch_metadata(
+        self, key: str, version: Version, listing: concurrent.futures.Future[PackageInfo]
+    ) -> Release:
+        package = await asyncio.wrap_future(listing)
+        release = dict(self._parsed(package)).get(version)
+        if release is None:  # pragma: no cover - only versions from the listing are asked
+            raise PackageError(f"{key} {version} is not in the index")
+        registry = str(release.extra.get("tuskops_registry_url", "")) or None
+        return await fetch_metadata(
+            "pypi",
+            key,
+            release.version,
+            client=self.lookup.client("pypi"),
+            registry=registry,
+            package=package,
+        )
+
+    @staticmethod
+    def _parsed(package: PackageInfo) -> list[tuple[Version, Release]]:
+        found: list[tuple[Version, Release]] = []
+        for release in package.releases:
+            try:
+                found.append((Version(release.version), release))
+            except InvalidVersion:  # pip ignores versions it cannot parse
+                continue
+        found.sort(key=lambda item: item[0], reverse=True)
+        return found
+
+    def _listed(self, key: str) -> list[tuple[Version, Release]]:
+        """The package's releases newest first, without those whose files all exclude the
+        target Python; :class:`Unavailable` when the package cannot be listed."""
+        cached = self._releases.get(key)
+        if cached is not None:
+            return cached
+        try:
+            package = self._listing_future(key).result()
+        except PackageNotFound as exc:
+            raise Unavailable(key, f"not found ({exc})") from exc
+        except (PackageError, OSError) as exc:
+            raise Unavailable(key, f"cannot be listed: {exc}") from exc
+        usable = [
+            (version, release)
+            for version, release in self._parsed(package)
+            if not release.artifacts
+            or any(_python_allows(a.requires_python, self.python) for a in release.artifacts)
+        ]
+        self._releases[key] = usable
+        return usable
+
+    def _release_metadata(self, key: str, version: Version) -> Release:
+        try:
+            return self._metadata_future(key, version).result()
+        except (PackageError, OSError) as exc:
+            raise Unavailable(key, f"its metadata cannot be read: {exc}", version) from exc
+
+    # --- the Provider protocol ----------------------------------------------------------------
+
+    def candidates(self, name: str, allowed: Ranges[Point]) -> Sequence[Point]:
+        key, _ = split_name(name)
+        listed = [(v, r) for v, r in self._listed(key) if allowed.contains(v)]
+        listed = [(v, r) for v, r in listed if r.yanked is None or allowed.is_subset(_pin(v))]
+        if self.allow_prereleases is True:
+            chosen = [v for v, _ in listed]
+        else:
+            finals = [v for v, _ in listed if not v.is_prerelease]
+            region = self._prerelease_regions.get(key, Ranges.empty())
+            if self.allow_prereleases is False:
+                chosen = finals
+            elif not finals:
+                chosen = [v for v, _ in listed]
+            else:
+                chosen = [v for v, _ in listed if not v.is_prerelease or region.contains(v)]
+        for version in chosen[: self.prefetch]:
+            self._metadata_future(key, version)
+        return chosen
+
+    def dependencies(self, name: str, version: Point) -> Sequence[Requirement[Point]]:
+        key, extra = split_name(name)
+        if not isinstance(version, Version):  # pragma: no cover - candidates are versions
+            raise Unavailable(name, "not a version", version)
+        release = self._release_metadata(key, version)
+        requires_python = release.extra.get("requires_python")
+        if isinstance(requires_python, str) and not _python_allows(requires_python, self.python):
+            raise Unavailable(
+                key, f"requires Python {requires_python} (target: {self.python})", version
+            )
+        if release.dependencies is None:
+            source = release.extra.get("metadata_source", "no metadata")
+            raise Unavailable(key, f"its dependencies are unknown ({source})", version)
+        requirements: list[Requirement[Point]] = []
+        if extra is not None:
+            requirements.append(Requirement(key, _pin(version), f"{key}=={version}"))
+        for dep in release.dependencies:
+            if extra is None:
+                if not evaluate_marker(dep.markers, self.environment):
+                    continue
+            elif not evaluate_marker(dep.markers, self.environment, [extra]) or evaluate_marker(
+                dep.markers, self.environment
+            ):
+                continue  # not the extra's, or a base dependency the base package brings
+            requirements.extend(self._requirements(dep, f"{name} {version}"))
+        return requirements
+
+    def describe(self, name: str, version: Point) -> str:
+        return f"{name} {version}"
+
+    # --- requirements -------------------------------------------------------------------------
+
+    def _requirements(self, dep: Dependency, owner: str) -> list[Requirement[Point]]:
+        key = normalize_name(dep.name)
+        if dep.source is not None:
+            raise Unavailable(owner, f"depends on {dep.name} by URL ({dep.source}), unsupported")
+        constraint = SCHEME.parse_constraint(dep.constraint)
+        extras = sorted({normalize_extra(e) for e in dep.extras})
+        text = key + (f"[{','.join(extras)}]" if extras else "") + dep.constraint
+        return self.requirements_for(key, extras, constraint, text)
+
+    def requirements_for(
+        self, key: str, extras: Sequence[str], constraint: PypiConstraint, text: str
+    ) -> list[Requirement[Point]]:
+        """The solver's requirements for ``key[extras]`` within ``constraint``: one on the
+        package and one per extra; remembers a pre-release opt-in and starts the listings."""
+        if constraint.literals:
+            raise Unavailable(key, f"'===' requirements are not supported ({text})")
+        if not constraint.prerelease_region.is_empty():
+            known = self._prerelease_regions.get(key, Ranges.empty())
+            self._prerelease_regions[key] = known | constraint.prerelease_region
+        if not self._closed:
+            self._listing_future(key)  # prefetch the listing: the solver will ask
+        reqs = [Requirement(key, constraint.ranges, text)]
+        reqs.extend(Requirement(_extra_name(key, e), constraint.ranges, text) for e in extras)
+        return reqs
+
+
+def resolve_pypi(
+    requirements: Sequence[str],
+    *,
+    lookup: PackageLookup,
+    python_version: str,
+    environment: Mapping[str, str] | None = None,
+    allow_prereleases: bool | None = None,
+    root_name: str = "the project",
+) -> dict[str, str]:
+    """Resolve PEP 508 requirement strings: normalised name -> version to install.
+
+    Requirements whose marker does not hold in the environment are dropped. Raises
+    :class:`~tuskops.packages.resolve.pubgrub.ResolutionImpossible` (with the explanation)
+    when no set of versions works.
+    """
+    with PypiProvider(
+        lookup,
+        python_version=python_version,
+        environment=environment,
+        allow_prereleases=allow_prereleases,
+    ) as provider:
+        root: list[Requirement[Point]] = []
+        for text in requirements:
+            req = parse_requirement(text)
+            if req.url is not None:
+                raise PackageError(f"{text}: requirements by URL are not supported")
+            if not req.applies(provider.environment):
+                continue
+            root.extend(
+                provider.requirements_for(req.key, sorted(req.extras), req.constraint, text)
+            )
+        solution = resolve(provider, root, root_name=root_name)
+    return {name: str(version) for name, version in solution.items() if "[" not in name}
