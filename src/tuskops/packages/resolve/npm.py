@@ -1,0 +1,750 @@
+"""The ``node_modules`` tree npm 10 builds, as a pure algorithm over a metadata source.
+
+Behaviour follows npm's documentation ("folders": how ``node_modules`` is laid out and
+deduplicated; ``npm install``'s algorithm section; ``package-lock.json``'s ``packages`` map and
+its ``dev`` / ``optional`` / ``devOptional`` / ``peer`` flags; ``overrides`` in
+``package.json``) and the observable behaviour of npm's tree builder; no code is taken from it.
+
+The steps:
+
+* Nodes are processed breadth-first: a queue ordered by depth, then install path. For each
+  node, every dependency edge that is missing or not satisfied by what the name resolves to (the
+  nearest ``node_modules/<name>`` walking up from the node) is fixed.
+* The version chosen for an edge is npm's pick: the ``latest`` dist-tag if it satisfies the
+  range, else the highest satisfying version (node-semver's pre-release rules apply).
+* Placement walks up from the dependent (for a peer dependency, from the dependent's parent, so
+  the peer ends up next to the dependent) and checks each ancestor ``node_modules``: *keep* (a
+  package of that name there is the same version or satisfies the edge), *replace* (the one
+  there is older and the new one satisfies every edge that resolves to it), *ok* (no package
+  of that name there, and putting one there would not shadow the resolution of an edge of a
+  package below it that the new version does not satisfy), else *conflict*, which stops the
+  walk. The shallowest non-conflicting place wins: shared compatible packages are hoisted,
+  conflicting ones are nested under the dependent.
+* Peer dependencies (npm 7+) are installed automatically, right after the package that needs
+  them is placed. A peer that cannot be placed next to its dependent is an ``ERESOLVE`` error
+  (``force=True`` records it in :attr:`NpmTree.warnings` instead; ``legacy_peer_deps=True``
+  does not install peers at all). ``peerDependenciesMeta`` optional peers are never installed,
+  only checked when present.
+* An optional dependency that cannot be resolved is skipped and recorded; a package that was
+  only reached through optional edges and whose own dependency fails is removed with its
+  now-unreachable dependencies (npm's "failed optional" pruning).
+* ``overrides``: ``name`` or ``name@range`` (matched when the edge's range intersects it)
+  forced to a spec everywhere except the root's own edges; ``"$name"`` refers to the root's
+  spec for ``name``; a nested object applies its rules to the dependencies of a matching
+  package (``"."`` overrides the package itself). Overriding a direct dependency with a
+  different spec is npm's ``EOVERRIDE`` error.
+* Finally packages no longer reachable are pruned and the flags are computed from all paths
+  from the root: ``dev`` when every path uses a dev edge, ``optional`` when every path uses an
+  optional edge, ``devOptional`` when every path uses one or the other but neither flag holds,
+  ``peer`` when every path uses a peer edge.
+
+Not modelled: deprecation and ``engines``/``os``/``cpu`` preferences of the version pick,
+non-registry specs (git, file, aliases: :class:`Unavailable`), dist-tags other than
+``latest``, npm's retry of a peer conflict by nesting the dependent deeper (here it is always
+``ERESOLVE``), a package first reached through an optional edge but also needed by a
+non-optional one (its failure still removes it; the non-optional edge is then reported
+missing, ``valid=False``, rather than raised), and override scopes that differ between two
+paths to one deduplicated package (the first path, breadth-first, decides).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from tuskops.errors import PackageError, VersionSyntaxError
+from tuskops.packages.ecosystems.npm import SCHEME, NpmRange, SemVer
+from tuskops.packages.resolve.base import Unavailable
+
+__all__ = [
+    "EdgeType",
+    "NpmEdge",
+    "NpmNode",
+    "NpmPackageInfo",
+    "NpmResolveError",
+    "NpmRoot",
+    "NpmTree",
+    "NpmVersionInfo",
+    "SkippedOptional",
+    "build_tree",
+    "pick_version",
+]
+
+EdgeType = Literal["prod", "dev", "optional", "peer", "peerOptional"]
+
+
+@dataclass(frozen=True)
+class NpmVersionInfo:
+    """One published version: its dependency maps as written (name -> range text)."""
+
+    version: str
+    dependencies: Mapping[str, str] = field(default_factory=dict)
+    optional_dependencies: Mapping[str, str] = field(default_factory=dict)
+    peer_dependencies: Mapping[str, str] = field(default_factory=dict)
+    #: Names marked ``{"optional": true}`` in ``peerDependenciesMeta``.
+    optional_peers: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class NpmPackageInfo:
+    """What the registry says about a package: its versions and its ``latest`` dist-tag."""
+
+    name: str
+    versions: Sequence[NpmVersionInfo]
+    latest: str | None = None
+
+
+#: Package name -> its metadata; raises :class:`Unavailable` for an unknown package.
+PackageSource = Callable[[str], NpmPackageInfo]
+
+
+@dataclass(frozen=True)
+class NpmRoot:
+    """The project's ``package.json``: the dependency maps and ``overrides``."""
+
+    name: str = ""
+    version: str | None = None
+    dependencies: Mapping[str, str] = field(default_factory=dict)
+    dev_dependencies: Mapping[str, str] = field(default_factory=dict)
+    optional_dependencies: Mapping[str, str] = field(default_factory=dict)
+    peer_dependencies: Mapping[str, str] = field(default_factory=dict)
+    optional_peers: frozenset[str] = frozenset()
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NpmEdge:
+    """A dependency of a node: ``spec`` as written, ``effective`` after overrides, ``to`` the
+    install path it resolves to (None when missing), ``valid`` when that satisfies ``effective``
+    (a missing optional or optional-peer edge is valid)."""
+
+    name: str
+    spec: str
+    effective: str
+    type: EdgeType
+    to: str | None
+    valid: bool
+
+
+@dataclass(frozen=True)
+class NpmNode:
+    """One installed package (the root project has path ``""``)."""
+
+    path: str
+    name: str
+    version: str
+    edges: Mapping[str, NpmEdge]
+    dev: bool = False
+    optional: bool = False
+    dev_optional: bool = False
+    peer: bool = False
+
+
+@dataclass(frozen=True)
+class SkippedOptional:
+    """An optional dependency (or a package reached only optionally) left out: ``source`` is
+    the dependent's install path."""
+
+    source: str
+    name: str
+    spec: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class NpmTree:
+    nodes: Mapping[str, NpmNode]
+    skipped: tuple[SkippedOptional, ...] = ()
+    #: Peer conflicts let through by ``force=True``, in ``ERESOLVE`` wording.
+    warnings: tuple[str, ...] = ()
+
+    def to_lock_packages(self) -> dict[str, dict[str, Any]]:
+        """The ``packages`` map of a lockfileVersion 3 ``package-lock.json`` (no ``resolved``
+        or ``integrity``: those come from the registry, not the tree)."""
+        packages: dict[str, dict[str, Any]] = {}
+        for path in sorted(self.nodes, key=_lock_order):
+            node = self.nodes[path]
+            entry: dict[str, Any] = {}
+            if path == "" and node.name:
+                entry["name"] = node.name
+            if node.version:
+                entry["version"] = node.version
+            groups: dict[str, dict[str, str]] = {}
+            meta: dict[str, dict[str, bool]] = {}
+            for edge in sorted(node.edges.values(), key=lambda e: e.name):
+                key = _LOCK_GROUPS[edge.type]
+                groups.setdefault(key, {})[edge.name] = edge.spec
+                if edge.type == "peerOptional":
+                    meta[edge.name] = {"optional": True}
+            for key in _LOCK_GROUP_ORDER:
+                if key in groups:
+                    entry[key] = groups[key]
+            if meta:
+                entry["peerDependenciesMeta"] = meta
+            for flag, on in (
+                ("dev", node.dev),
+                ("optional", node.optional),
+                ("devOptional", node.dev_optional),
+                ("peer", node.peer),
+            ):
+                if on:
+                    entry[flag] = True
+            packages[path] = entry
+        return packages
+
+
+_LOCK_GROUPS: Mapping[EdgeType, str] = {
+    "prod": "dependencies",
+    "dev": "devDependencies",
+    "optional": "optionalDependencies",
+    "peer": "peerDependencies",
+    "peerOptional": "peerDependencies",
+}
+_LOCK_GROUP_ORDER = (
+    "dependencies",
+    "devDependencies",
+    "optionalDependencies",
+    "peerDependencies",
+)
+
+
+def _lock_order(path: str) -> tuple[str, ...]:
+    return tuple(path.split("/node_modules/")) if path else ()
+
+
+class NpmResolveError(PackageError):
+    """npm's resolution failures: ``code`` is ``ERESOLVE`` (peer conflict), ``ETARGET`` (no
+    version matches) or ``EOVERRIDE`` (an override conflicts with a direct dependency)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        self.detail = message
+        super().__init__(f"{code}: {message}")
+
+
+# --- versions ------------------------------------------------------------------------------
+
+
+def _parse_range(spec: str) -> NpmRange | None:
+    try:
+        return SCHEME.parse_constraint(spec)
+    except VersionSyntaxError:
+        return None
+
+
+def _satisfies(version: SemVer, spec: str) -> bool:
+    if spec == "latest":
+        return True
+    allowed = _parse_range(spec)
+    return allowed is not None and allowed.contains(version)
+
+
+def pick_version(info: NpmPackageInfo, spec: str) -> NpmVersionInfo | None:
+    """npm's choice for ``spec``: ``latest`` if it satisfies (or the spec is ``*``, empty or
+    ``latest``), else the highest satisfying version; None when none does.
+    :class:`Unavailable` when the spec is not a registry range."""
+    parsed: list[tuple[SemVer, NpmVersionInfo]] = []
+    for item in info.versions:
+        try:
+            parsed.append((SCHEME.parse_version(item.version), item))
+        except VersionSyntaxError:
+            continue
+    latest = None
+    if info.latest is not None:
+        latest = next((p for p in parsed if p[1].version == info.latest), None)
+    text = spec.strip()
+    if text == "latest":
+        return latest[1] if latest else None
+    allowed = _parse_range(text)
+    if allowed is None:
+        raise Unavailable(info.name, f"unsupported dependency spec {spec!r}")
+    if latest is not None and (text in ("", "*") or allowed.contains(latest[0])):
+        return latest[1]
+    best = [p for p in parsed if allowed.contains(p[0])]
+    return max(best, key=lambda p: p[0])[1] if best else None
+
+
+# --- overrides -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Rule:
+    name: str
+    key: NpmRange | None
+    value: str | None
+    children: _Overrides | None
+
+
+@dataclass(frozen=True)
+class _Overrides:
+    rules: tuple[_Rule, ...]
+    parent: _Overrides | None = None
+
+    def chain(self) -> Iterator[_Overrides]:
+        scope: _Overrides | None = self
+        while scope is not None:
+            yield scope
+            scope = scope.parent
+
+
+def _split_key(key: str) -> tuple[str, str | None]:
+    at = key.find("@", 1)
+    return (key, None) if at < 0 else (key[:at], key[at + 1 :])
+
+
+def _parse_overrides(
+    data: Mapping[str, Any], parent: _Overrides | None, root_specs: Mapping[str, str]
+) -> _Overrides:
+    scope = _Overrides((), parent)
+    rules: list[_Rule] = []
+    for key, value in data.items():
+        if key == ".":
+            continue
+        name, key_range = _split_key(key)
+        key_parsed = None if key_range in (None, "", "*") else _parse_range(key_range or "")
+        if isinstance(value, Mapping):
+            own = value.get(".")
+            children = _parse_overrides(value, scope, root_specs)
+        else:
+            own, children = value, None
+        if isinstance(own, str) and own.startswith("$"):
+            ref = own[1:]
+            if ref not in root_specs:
+                raise NpmResolveError(
+                    "EOVERRIDE", f"unable to resolve reference {own} in overrides"
+                )
+            own = root_specs[ref]
+        rules.append(_Rule(name, key_parsed, own if isinstance(own, str) else None, children))
+    object.__setattr__(scope, "rules", tuple(rules))
+    return scope
+
+
+def _edge_override(scope: _Overrides, name: str, spec: str) -> str | None:
+    edge_range = _parse_range(spec)
+    for level in scope.chain():
+        for rule in level.rules:
+            if rule.name != name or rule.value is None:
+                continue
+            if rule.key is None or (
+                edge_range is not None and not rule.key.intersection(edge_range).is_empty()
+            ):
+                return rule.value
+    return None
+
+
+def _node_scope(scope: _Overrides, name: str, version: SemVer) -> _Overrides:
+    for level in scope.chain():
+        for rule in level.rules:
+            matches = rule.key is None or rule.key.contains(version)
+            if rule.name == name and rule.children is not None and matches:
+                return rule.children
+    return scope
+
+
+# --- the tree being built ------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class _Edge:
+    name: str
+    spec: str
+    effective: str
+    type: EdgeType
+
+
+@dataclass(eq=False)
+class _Node:
+    name: str
+    version: SemVer | None
+    info: NpmVersionInfo | None
+    parent: _Node | None
+    scope: _Overrides
+    via_optional: bool = False
+    children: dict[str, _Node] = field(default_factory=dict)
+    edges: dict[str, _Edge] = field(default_factory=dict)
+    removed: bool = False
+    failed: bool = False
+
+    @property
+    def path(self) -> str:
+        if self.parent is None:
+            return ""
+        base = self.parent.path
+        return f"{base}/node_modules/{self.name}" if base else f"node_modules/{self.name}"
+
+    @property
+    def depth(self) -> int:
+        return 0 if self.parent is None else self.parent.depth + 1
+
+    def resolve(self, name: str) -> _Node | None:
+        node: _Node | None = self
+        while node is not None:
+            if name in node.children:
+                return node.children[name]
+            node = node.parent
+        return None
+
+    def ancestors(self) -> Iterator[_Node]:
+        node: _Node | None = self
+        while node is not None:
+            yield node
+            node = node.parent
+
+    def subtree(self) -> Iterator[_Node]:
+        yield self
+        for child in list(self.children.values()):
+            yield from child.subtree()
+
+    def describe(self) -> str:
+        return "the root project" if self.parent is None else f"{self.name}@{self.version}"
+
+
+def _satisfied(edge: _Edge, target: _Node | None) -> bool:
+    if target is None:
+        return edge.type in ("optional", "peerOptional")
+    assert target.version is not None
+    return _satisfies(target.version, edge.effective)
+
+
+class _Builder:
+    def __init__(
+        self, root: NpmRoot, source: PackageSource, *, legacy_peer_deps: bool, force: bool
+    ) -> None:
+        self.source = source
+        self.legacy_peer_deps = legacy_peer_deps
+        self.force = force
+        self.infos: dict[str, NpmPackageInfo] = {}
+        self.skipped: list[SkippedOptional] = []
+        self.warnings: list[str] = []
+        self.root_info = root
+        specs: dict[str, str] = {}
+        for group in (
+            root.dev_dependencies,
+            root.peer_dependencies,
+            root.dependencies,
+            root.optional_dependencies,
+        ):
+            specs.update(group)
+        scope = _parse_overrides(root.overrides, None, specs)
+        for rule in scope.rules:
+            if rule.name in specs and rule.value is not None and rule.value != specs[rule.name]:
+                raise NpmResolveError(
+                    "EOVERRIDE",
+                    f"Override for {rule.name}@{rule.value} conflicts with direct dependency "
+                    f"{rule.name}@{specs[rule.name]}",
+                )
+        version = SCHEME.parse_version(root.version) if root.version else None
+        self.root = _Node(root.name, version, None, None, scope)
+        self.root_edge_types: dict[str, EdgeType] = {}
+        groups: tuple[tuple[Mapping[str, str], EdgeType], ...] = (
+            (root.dev_dependencies, "dev"),
+            (root.peer_dependencies, "peer"),
+            (root.dependencies, "prod"),
+            (root.optional_dependencies, "optional"),
+        )
+        for deps, kind in groups:
+            for name, spec in deps.items():
+                if kind == "peer" and name in root.optional_peers:
+                    kind = "peerOptional"
+                # The root's own edges are never overridden (see EOVERRIDE above).
+                self.root.edges[name] = _Edge(name, spec, spec, kind)
+
+    # metadata
+
+    def info(self, name: str) -> NpmPackageInfo:
+        if name not in self.infos:
+            self.infos[name] = self.source(name)
+        return self.infos[name]
+
+    def make_edges(self, node: _Node) -> None:
+        assert node.info is not None
+        info = node.info
+        groups: tuple[tuple[Mapping[str, str], EdgeType], ...] = (
+            (info.peer_dependencies, "peer"),
+            (info.dependencies, "prod"),
+            (info.optional_dependencies, "optional"),
+        )
+        for deps, kind in groups:
+            for name, spec in deps.items():
+                if kind == "peer" and name in info.optional_peers:
+                    kind = "peerOptional"
+                effective = _edge_override(node.scope, name, spec) or spec
+                node.edges[name] = _Edge(name, spec, effective, kind)
+
+    # placement
+
+    def affected(self, target: _Node, name: str) -> Iterator[tuple[_Node, _Edge]]:
+        """Valid edges named ``name`` in ``target``'s subtree whose resolution passes through
+        ``target``'s ``node_modules`` (to the package there or above it)."""
+        through = target.resolve(name)
+        if through is None:
+            return
+        for node in target.subtree():
+            edge = node.edges.get(name)
+            if edge is None or node.removed:
+                continue
+            shadowed = False
+            for up in node.ancestors():
+                if up is target:
+                    break
+                if name in up.children:
+                    shadowed = True
+                    break
+            if not shadowed and _satisfied(edge, through):
+                yield node, edge
+
+    def can_place(
+        self, target: _Node, name: str, version: SemVer, edge: _Edge, dependent: _Node
+    ) -> str:
+        current = target.children.get(name)
+        fits_all = all(
+            _satisfies(version, other.effective)
+            for holder, other in self.affected(target, name)
+            if other is not edge
+        )
+        # The target's own dependency on the name binds even before it is resolved.
+        own = target.edges.get(name)
+        if own is not None and own is not edge and not _satisfies(version, own.effective):
+            fits_all = False
+        if current is not None:
+            assert current.version is not None
+            if current.version == version:
+                return "keep"
+            if fits_all and (version > current.version or target is dependent):
+                return "replace"
+            if _satisfies(current.version, edge.effective):
+                return "keep"
+            return "conflict"
+        return "ok" if fits_all else "conflict"
+
+    def fix_edge(self, node: _Node, edge: _Edge) -> None:
+        is_peer = edge.type in ("peer", "peerOptional")
+        if is_peer and node.parent is not None and self.legacy_peer_deps:
+            return
+        current = node.resolve(edge.name)
+        if current is not None and _satisfied(edge, current):
+            return
+        if edge.type == "peerOptional" and current is None:
+            return
+        try:
+            info = self.info(edge.name)
+            chosen = pick_version(info, edge.effective)
+            if chosen is None:
+                raise NpmResolveError(
+                    "ETARGET", f"No matching version found for {edge.name}@{edge.effective}."
+                )
+        except (Unavailable, NpmResolveError) as error:
+            if edge.type == "optional" or node.via_optional:
+                reason = error.detail if isinstance(error, NpmResolveError) else error.reason
+                self.skipped.append(SkippedOptional(node.path, edge.name, edge.spec, reason))
+                if edge.type != "optional":
+                    node.failed = True
+                return
+            raise
+        version = SCHEME.parse_version(chosen.version)
+        peer = edge.type in ("peer", "peerOptional") and node.parent is not None
+        start = node.parent if peer and node.parent is not None else node
+        choice: tuple[_Node, str] | None = None
+        for target in start.ancestors():
+            verdict = self.can_place(target, edge.name, version, edge, node)
+            if verdict == "conflict":
+                break
+            choice = (target, verdict)
+        if choice is None:
+            self.conflict(node, edge, start.resolve(edge.name), peer)
+            return
+        target, verdict = choice
+        if verdict == "keep":
+            return
+        if verdict == "replace":
+            old = target.children.pop(edge.name)
+            for gone in old.subtree():
+                gone.removed = True
+        child = _Node(
+            edge.name,
+            version,
+            chosen,
+            target,
+            _node_scope(node.scope, edge.name, version),
+            via_optional=node.via_optional or edge.type == "optional",
+        )
+        target.children[edge.name] = child
+        self.make_edges(child)
+        self.queue.append(child)
+        # npm 7+: peers are placed together with the package that needs them.
+        for peer_edge in sorted(child.edges.values(), key=lambda e: e.name):
+            if peer_edge.type in ("peer", "peerOptional"):
+                self.fix_edge(child, peer_edge)
+
+    def conflict(self, node: _Node, edge: _Edge, found: _Node | None, peer: bool) -> None:
+        lines = ["unable to resolve dependency tree", ""]
+        project = self.root_info
+        if project.name:
+            label = f"{project.name}@{project.version}" if project.version else project.name
+            lines.append(f"While resolving: {label}")
+        if found is not None:
+            lines.append(f"Found: {found.name}@{found.version}")
+            lines.append(found.path)
+            for holder in found.parent.subtree() if found.parent else ():
+                other = holder.edges.get(edge.name)
+                if other and holder.resolve(edge.name) is found and holder is not node:
+                    lines.append(
+                        f'  {self.kind(other)}{edge.name}@"{other.spec}" from {holder.describe()}'
+                    )
+        else:
+            # Not placed yet: what the nearest ancestor's own dependency on the name would get.
+            start = node.parent if peer and node.parent is not None else node
+            for holder in start.ancestors():
+                other = holder.edges.get(edge.name)
+                if other is None or other is edge:
+                    continue
+                picked = pick_version(self.info(edge.name), other.effective)
+                where = holder.path + "/" if holder.path else ""
+                lines.append(f"Found: {edge.name}@{picked.version if picked else other.spec}")
+                lines.append(f"{where}node_modules/{edge.name}")
+                lines.append(
+                    f'  {self.kind(other)}{edge.name}@"{other.spec}" from {holder.describe()}'
+                )
+                break
+        lines.append("")
+        lines.append("Could not resolve dependency:")
+        lines.append(f'{self.kind(edge)}{edge.name}@"{edge.effective}" from {node.describe()}')
+        if node.parent is not None:
+            lines.append(node.path)
+        message = "\n".join(lines)
+        if self.force:
+            self.warnings.append(f"ERESOLVE overriding peer dependency\n{message}")
+            return
+        raise NpmResolveError("ERESOLVE", message)
+
+    @staticmethod
+    def kind(edge: _Edge) -> str:
+        return {"peer": "peer ", "peerOptional": "peerOptional ", "dev": "dev "}.get(edge.type, "")
+
+    # the whole run
+
+    def build(self) -> NpmTree:
+        self.queue: list[_Node] = [self.root]
+        while self.queue:
+            self.queue.sort(key=lambda n: (n.depth, n.path))
+            node = self.queue.pop(0)
+            if node.removed:
+                continue
+            for edge in sorted(node.edges.values(), key=lambda e: e.name):
+                if node.removed or node.failed:
+                    break
+                self.fix_edge(node, edge)
+        self.prune()
+        return self.freeze()
+
+    def prune(self) -> None:
+        for node in list(self.root.subtree()):
+            if node.failed and node.parent is not None:
+                node.parent.children.pop(node.name, None)
+                for gone in node.subtree():
+                    gone.removed = True
+        # Repeat: a package reached only optionally that needs a removed one goes too.
+        changed = True
+        while changed:
+            changed = False
+            reachable = self.reachable()
+            for node in list(self.root.subtree()):
+                if node.parent is not None and node not in reachable:
+                    node.parent.children.pop(node.name, None)
+                    changed = True
+                    continue
+                if node.parent is None or not node.via_optional:
+                    continue
+                for edge in node.edges.values():
+                    if edge.type == "prod" and node.resolve(edge.name) is None:
+                        node.parent.children.pop(node.name, None)
+                        self.skipped.append(
+                            SkippedOptional(
+                                node.path, edge.name, edge.spec, "its dependency was skipped"
+                            )
+                        )
+                        changed = True
+                        break
+
+    def reachable(self) -> set[_Node]:
+        seen: set[_Node] = {self.root}
+        stack = [self.root]
+        while stack:
+            node = stack.pop()
+            for edge in node.edges.values():
+                to = node.resolve(edge.name)
+                if to is not None and to not in seen:
+                    seen.add(to)
+                    stack.append(to)
+        return seen
+
+    def freeze(self) -> NpmTree:
+        # States are (dev, optional, peer): sticky along a path from the root.
+        states: dict[_Node, set[tuple[bool, bool, bool]]] = {}
+        stack: list[tuple[_Node, tuple[bool, bool, bool]]] = [(self.root, (False, False, False))]
+        while stack:
+            node, state = stack.pop()
+            if state in states.setdefault(node, set()):
+                continue
+            states[node].add(state)
+            dev, optional, peer = state
+            for edge in node.edges.values():
+                to = node.resolve(edge.name)
+                if to is None:
+                    continue
+                stack.append(
+                    (
+                        to,
+                        (
+                            dev or edge.type == "dev",
+                            optional or edge.type == "optional",
+                            peer or edge.type in ("peer", "peerOptional"),
+                        ),
+                    )
+                )
+        nodes: dict[str, NpmNode] = {}
+        for node in self.root.subtree():
+            edges: dict[str, NpmEdge] = {}
+            for edge in node.edges.values():
+                to = node.resolve(edge.name)
+                edges[edge.name] = NpmEdge(
+                    edge.name,
+                    edge.spec,
+                    edge.effective,
+                    edge.type,
+                    to.path if to is not None else None,
+                    _satisfied(edge, to),
+                )
+            seen = states.get(node, set())
+            flags: dict[str, bool] = {}
+            if node.parent is not None and seen:
+                dev = all(s[0] for s in seen)
+                optional = all(s[1] for s in seen)
+                flags = {
+                    "dev": dev,
+                    "optional": optional,
+                    "dev_optional": not dev and not optional and all(s[0] or s[1] for s in seen),
+                    "peer": all(s[2] for s in seen),
+                }
+            version = str(node.version) if node.version is not None else ""
+            if node.info is not None:
+                version = node.info.version
+            elif self.root_info.version:
+                version = self.root_info.version
+            nodes[node.path] = NpmNode(node.path, node.name, version, edges, **flags)
+        return NpmTree(nodes, tuple(self.skipped), tuple(self.warnings))
+
+
+def build_tree(
+    root: NpmRoot,
+    source: PackageSource,
+    *,
+    legacy_peer_deps: bool = False,
+    force: bool = False,
+) -> NpmTree:
+    """The ``node_modules`` tree npm would build for ``root`` from the registry ``source``.
+
+    Raises :class:`NpmResolveError` (``ERESOLVE``, ``ETARGET``, ``EOVERRIDE``) and lets
+    :class:`Unavailable` from ``source`` through for non-optional packages."""
+    return _Builder(root, source, legacy_peer_deps=legacy_peer_deps, force=force).build()

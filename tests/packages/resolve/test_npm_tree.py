@@ -1,0 +1,312 @@
+"""npm 10's node_modules placement: hoisting, nesting, dedupe, latest-tag preference, peers
+and ERESOLVE, optional failures, dev flags and overrides."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from tuskops.packages.resolve.base import Unavailable
+from tuskops.packages.resolve.npm import (
+    NpmPackageInfo,
+    NpmResolveError,
+    NpmRoot,
+    NpmTree,
+    NpmVersionInfo,
+    build_tree,
+    pick_version,
+)
+
+#: name -> {"latest": tag, "<version>": {"dependencies": {...}, "peerDependencies": ...}}
+Registry = Mapping[str, Any]
+
+
+def info(name: str, data: Mapping[str, Any]) -> NpmPackageInfo:
+    versions = [
+        NpmVersionInfo(
+            version,
+            meta.get("dependencies", {}),
+            meta.get("optionalDependencies", {}),
+            meta.get("peerDependencies", {}),
+            frozenset(meta.get("optionalPeers", ())),
+        )
+        for version, meta in data.items()
+        if version != "latest"
+    ]
+    return NpmPackageInfo(name, versions, data.get("latest"))
+
+
+def run(root: NpmRoot, registry: Registry, **options: bool) -> NpmTree:
+    def source(name: str) -> NpmPackageInfo:
+        if name not in registry:
+            raise Unavailable(name, "404 Not Found")
+        return info(name, registry[name])
+
+    return build_tree(root, source, **options)
+
+
+def layout(tree: NpmTree) -> dict[str, str]:
+    return {path: node.version for path, node in tree.nodes.items() if path}
+
+
+def test_shared_compatible_dependency_is_hoisted() -> None:
+    registry = {
+        "a": {"1.0.0": {"dependencies": {"shared": "^1.0.0"}}},
+        "b": {"1.0.0": {"dependencies": {"shared": "^1.1.0"}}},
+        "shared": {"1.0.0": {}, "1.2.0": {}},
+    }
+    tree = run(NpmRoot(dependencies={"a": "^1", "b": "^1"}), registry)
+    assert layout(tree) == {
+        "node_modules/a": "1.0.0",
+        "node_modules/b": "1.0.0",
+        "node_modules/shared": "1.2.0",
+    }
+    edge = tree.nodes["node_modules/b"].edges["shared"]
+    assert edge.to == "node_modules/shared"
+    assert edge.valid
+
+
+def test_conflicting_ranges_nest_a_copy_under_the_dependent() -> None:
+    registry = {
+        "a": {"1.0.0": {"dependencies": {"shared": "^1.0.0"}}},
+        "b": {"1.0.0": {"dependencies": {"shared": "^2.0.0"}}},
+        "shared": {"1.0.0": {}, "1.4.0": {}, "2.0.0": {}, "2.1.0": {}},
+    }
+    tree = run(NpmRoot(dependencies={"a": "1", "b": "1"}), registry)
+    assert layout(tree) == {
+        "node_modules/a": "1.0.0",
+        "node_modules/b": "1.0.0",
+        "node_modules/shared": "1.4.0",
+        "node_modules/b/node_modules/shared": "2.1.0",
+    }
+    assert tree.nodes["node_modules/b"].edges["shared"].to == "node_modules/b/node_modules/shared"
+    assert all(e.valid for n in tree.nodes.values() for e in n.edges.values())
+
+
+def test_newer_version_satisfying_both_replaces_the_placed_one() -> None:
+    # latest (1.0.0) wins for the root's ^1.0.0; b's ^1.2.0 then needs 1.5.0, which also
+    # satisfies the root's edge, so it replaces 1.0.0 instead of nesting.
+    registry = {
+        "b": {"1.0.0": {"dependencies": {"shared": "^1.2.0"}}},
+        "shared": {"latest": "1.0.0", "1.0.0": {}, "1.5.0": {}, "2.0.0": {}},
+    }
+    tree = run(NpmRoot(dependencies={"b": "1", "shared": "^1.0.0"}), registry)
+    assert layout(tree) == {"node_modules/b": "1.0.0", "node_modules/shared": "1.5.0"}
+
+
+def test_deeper_dependency_is_deduplicated_against_an_existing_one() -> None:
+    registry = {
+        "a": {"1.0.0": {"dependencies": {"b": "^1.0.0"}}},
+        "b": {"1.0.0": {"dependencies": {"c": "~1.0.0"}}},
+        "c": {"1.0.3": {}, "1.1.0": {}},
+    }
+    tree = run(NpmRoot(dependencies={"a": "1", "c": "^1.0.0"}), registry)
+    # c@1.1.0 at the root does not satisfy b's ~1.0.0; b sits at the root, so its c nests.
+    assert layout(tree) == {
+        "node_modules/a": "1.0.0",
+        "node_modules/b": "1.0.0",
+        "node_modules/c": "1.1.0",
+        "node_modules/b/node_modules/c": "1.0.3",
+    }
+
+
+def test_latest_tag_is_preferred_when_it_satisfies() -> None:
+    data = {"latest": "1.2.0", "1.2.0": {}, "1.3.0": {}, "2.0.0-beta.1": {}}
+    package = info("x", data)
+    assert pick_version(package, "^1.0.0") == package.versions[0]
+    picked = pick_version(package, ">=1.3.0")
+    assert picked is not None
+    assert picked.version == "1.3.0"
+    assert pick_version(package, "^3") is None
+    tree = run(NpmRoot(dependencies={"x": "^1.0.0"}), {"x": data})
+    assert layout(tree) == {"node_modules/x": "1.2.0"}
+
+
+def test_no_matching_version_is_etarget() -> None:
+    with pytest.raises(NpmResolveError) as caught:
+        run(NpmRoot(dependencies={"x": "^9"}), {"x": {"1.0.0": {}}})
+    assert caught.value.code == "ETARGET"
+
+
+def test_peer_dependencies_are_installed_next_to_the_dependent() -> None:
+    registry = {
+        "wrapper": {"1.0.0": {"dependencies": {"plugin": "^1"}}},
+        "plugin": {"1.0.0": {"peerDependencies": {"host": "^2"}}},
+        "host": {"1.0.0": {}, "2.3.0": {}},
+    }
+    tree = run(NpmRoot(dependencies={"wrapper": "1"}), registry)
+    assert layout(tree) == {
+        "node_modules/wrapper": "1.0.0",
+        "node_modules/plugin": "1.0.0",
+        "node_modules/host": "2.3.0",
+    }
+    assert tree.nodes["node_modules/host"].peer
+    assert not tree.nodes["node_modules/plugin"].peer
+    lock = tree.to_lock_packages()
+    assert lock["node_modules/plugin"]["peerDependencies"] == {"host": "^2"}
+    assert lock["node_modules/host"]["peer"] is True
+
+
+def test_legacy_peer_deps_does_not_install_peers() -> None:
+    registry = {"plugin": {"1.0.0": {"peerDependencies": {"host": "^2"}}}, "host": {"2.0.0": {}}}
+    tree = run(NpmRoot(dependencies={"plugin": "1"}), registry, legacy_peer_deps=True)
+    assert layout(tree) == {"node_modules/plugin": "1.0.0"}
+
+
+def test_optional_peer_is_not_installed() -> None:
+    registry = {
+        "plugin": {"1.0.0": {"peerDependencies": {"host": "^2"}, "optionalPeers": ["host"]}},
+        "host": {"2.0.0": {}},
+    }
+    tree = run(NpmRoot(dependencies={"plugin": "1"}), registry)
+    assert layout(tree) == {"node_modules/plugin": "1.0.0"}
+    assert tree.nodes["node_modules/plugin"].edges["host"].valid
+
+
+def test_conflicting_peer_is_eresolve() -> None:
+    registry = {
+        "react": {"17.0.2": {}, "18.2.0": {}},
+        "plugin": {"1.0.0": {"peerDependencies": {"react": "^18.0.0"}}},
+    }
+    root = NpmRoot("app", "1.0.0", dependencies={"react": "^17.0.0", "plugin": "1"})
+    with pytest.raises(NpmResolveError) as caught:
+        run(root, registry)
+    assert caught.value.code == "ERESOLVE"
+    text = caught.value.detail
+    assert "While resolving: app@1.0.0" in text
+    assert "Found: react@17.0.2" in text
+    assert 'react@"^17.0.0" from the root project' in text
+    assert 'Could not resolve dependency:\npeer react@"^18.0.0" from plugin@1.0.0' in text
+    forced = run(root, registry, force=True)
+    assert forced.warnings
+    assert "ERESOLVE" in forced.warnings[0]
+    assert not forced.nodes["node_modules/plugin"].edges["react"].valid
+
+
+def test_failing_optional_dependency_is_skipped() -> None:
+    registry = {
+        "a": {"1.0.0": {"optionalDependencies": {"fsevents": "^2"}, "dependencies": {}}},
+        "native": {"1.0.0": {"dependencies": {"missing": "^1"}}},
+    }
+    root = NpmRoot(dependencies={"a": "1"}, optional_dependencies={"native": "1"})
+    tree = run(root, registry)
+    assert layout(tree) == {"node_modules/a": "1.0.0"}
+    skipped = {(s.source, s.name) for s in tree.skipped}
+    assert ("node_modules/a", "fsevents") in skipped
+    assert ("node_modules/native", "missing") in skipped
+    assert tree.nodes["node_modules/a"].edges["fsevents"].valid
+
+
+def test_non_optional_missing_package_raises() -> None:
+    with pytest.raises(Unavailable):
+        run(NpmRoot(dependencies={"nope": "1"}), {})
+
+
+def test_dev_optional_and_dev_optional_flags() -> None:
+    registry = {
+        "app-dep": {"1.0.0": {"dependencies": {"both": "1"}}},
+        "tool": {"1.0.0": {"dependencies": {"both": "1", "devonly": "1"}}},
+        "opt": {"1.0.0": {"dependencies": {"mixed": "1"}}},
+        "both": {"1.0.0": {}},
+        "devonly": {"1.0.0": {"optionalDependencies": {"devopt": "1"}}},
+        "devopt": {"1.0.0": {}},
+        "mixed": {"1.0.0": {}},
+    }
+    root = NpmRoot(
+        dependencies={"app-dep": "1"},
+        dev_dependencies={"tool": "1", "mixed": "1"},
+        optional_dependencies={"opt": "1"},
+    )
+    tree = run(root, registry)
+    flags = {
+        path.removeprefix("node_modules/"): (n.dev, n.optional, n.dev_optional)
+        for path, n in tree.nodes.items()
+        if path
+    }
+    assert flags == {
+        "app-dep": (False, False, False),
+        "both": (False, False, False),
+        "tool": (True, False, False),
+        "devonly": (True, False, False),
+        "devopt": (True, True, False),
+        "opt": (False, True, False),
+        "mixed": (False, False, True),
+    }
+    lock = tree.to_lock_packages()
+    assert lock["node_modules/mixed"] == {"version": "1.0.0", "devOptional": True}
+    assert lock["node_modules/devopt"] == {"version": "1.0.0", "dev": True, "optional": True}
+    assert lock[""]["devDependencies"] == {"mixed": "1", "tool": "1"}
+    assert next(iter(lock)) == ""
+
+
+def test_override_forces_a_version_everywhere() -> None:
+    registry = {
+        "a": {"1.0.0": {"dependencies": {"lodash": "^4.0.0"}}},
+        "b": {"1.0.0": {"dependencies": {"lodash": "^3.0.0"}}},
+        "lodash": {"3.10.1": {}, "4.17.20": {}, "4.17.21": {}},
+    }
+    root = NpmRoot(dependencies={"a": "1", "b": "1"}, overrides={"lodash": "4.17.20"})
+    tree = run(root, registry)
+    assert layout(tree) == {
+        "node_modules/a": "1.0.0",
+        "node_modules/b": "1.0.0",
+        "node_modules/lodash": "4.17.20",
+    }
+    edge = tree.nodes["node_modules/b"].edges["lodash"]
+    assert (edge.spec, edge.effective, edge.valid) == ("^3.0.0", "4.17.20", True)
+
+
+def test_keyed_and_nested_overrides() -> None:
+    registry = {
+        "a": {"1.0.0": {"dependencies": {"lodash": "^4.0.0"}}},
+        "b": {"1.0.0": {"dependencies": {"lodash": "^3.0.0", "c": "1"}}},
+        "c": {"1.0.0": {"dependencies": {"d": "^1"}}},
+        "d": {"1.0.0": {}, "1.1.0": {}},
+        "lodash": {"3.10.1": {}, "3.0.0": {}, "4.17.21": {}},
+    }
+    overrides = {"lodash@^3": "3.0.0", "b": {"d": "1.0.0"}}
+    tree = run(NpmRoot(dependencies={"a": "1", "b": "1"}, overrides=overrides), registry)
+    assert layout(tree) == {
+        "node_modules/a": "1.0.0",
+        "node_modules/b": "1.0.0",
+        "node_modules/c": "1.0.0",
+        "node_modules/d": "1.0.0",
+        "node_modules/lodash": "4.17.21",
+        "node_modules/b/node_modules/lodash": "3.0.0",
+    }
+
+
+def test_override_of_a_direct_dependency_must_match() -> None:
+    with pytest.raises(NpmResolveError) as caught:
+        run(NpmRoot(dependencies={"x": "^1"}, overrides={"x": "2.0.0"}), {"x": {"1.0.0": {}}})
+    assert caught.value.code == "EOVERRIDE"
+    tree = run(
+        NpmRoot(dependencies={"x": "^1", "y": "1"}, overrides={"x": "$x"}),
+        {"x": {"1.0.0": {}, "1.1.0": {}}, "y": {"1.0.0": {"dependencies": {"x": "1.0.0"}}}},
+    )
+    assert layout(tree)["node_modules/x"] == "1.1.0"
+    assert tree.nodes["node_modules/y"].edges["x"].effective == "^1"
+
+
+def test_placement_does_not_shadow_a_deeper_resolution() -> None:
+    registry = {
+        "x": {"1.0.0": {"dependencies": {"d": "^2", "e": "^1"}}},
+        "d": {"1.0.0": {}, "2.0.0": {"dependencies": {"z": "^1"}}},
+        "e": {"1.0.0": {"dependencies": {"z": "^2"}}, "2.0.0": {}},
+        "z": {"1.0.0": {}, "2.0.0": {}},
+    }
+    root = NpmRoot(dependencies={"x": "1", "d": "^1", "e": "^2", "z": "^1"})
+    tree = run(root, registry)
+    # z@2 at node_modules/x would hide the root's z@1 from x's d@2, so it goes under e.
+    assert layout(tree) == {
+        "node_modules/x": "1.0.0",
+        "node_modules/d": "1.0.0",
+        "node_modules/e": "2.0.0",
+        "node_modules/z": "1.0.0",
+        "node_modules/x/node_modules/d": "2.0.0",
+        "node_modules/x/node_modules/e": "1.0.0",
+        "node_modules/x/node_modules/e/node_modules/z": "2.0.0",
+    }
+    assert all(e.valid for n in tree.nodes.values() for e in n.edges.values())
