@@ -398,3 +398,13 @@ def download_command(
         else "[yellow]NOT verified: the registry gives no checksum[/]"
     )
     stdout().print(f"{escape(done.path)}  {done.size:,} bytes, {how}")
+
+
+def _register() -> None:
+    from tuskops.cli.pkg_lock_cmd import lock_command, tree_command, why_command
+
+    for command in (lock_command, tree_command, why_command):
+        pkg_group.add_command(command)
+
+
+_register()
