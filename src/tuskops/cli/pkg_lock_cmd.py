@@ -14,6 +14,7 @@ from tuskops.cli.output import handles_errors, stderr
 from tuskops.errors import ManifestError, PackageError
 from tuskops.packages import api
 from tuskops.packages.lock import PYPI_MANIFESTS, lock_pypi, tree, why
+from tuskops.packages.lock_npm import lock_npm
 from tuskops.packages.manifests import Lockfile, read, write
 from tuskops.packages.resolve.pubgrub import ResolutionImpossible
 
@@ -98,7 +99,7 @@ def _read_lock(path: Path) -> Lockfile:
 @click.option(
     "--output-file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the lockfile [default: PATH/pylock.toml].",
+    help="Where to write the lockfile [default: PATH/pylock.toml, npm: PATH/package-lock.json].",
 )
 @click.option("--dry-run", is_flag=True, help="Resolve and show the result; write nothing.")
 @click.option("--pre", is_flag=True, default=None, help="Allow pre-releases everywhere.")
@@ -130,7 +131,9 @@ def lock_command(
     The ecosystem comes from the files present; PyPI projects (requirements.txt, else the
     [project] dependencies of pyproject.toml) are locked into a PEP 751 pylock.toml with every
     file's URL, size and hashes. When no set of versions works, the explanation is printed
-    and the exit code is 1.
+    and the exit code is 1. npm projects (package.json) are locked into a lockfileVersion 3
+    package-lock.json as npm would lay out node_modules (--python does not apply); npm's
+    ERESOLVE / ETARGET errors exit with 1.
 
     \b
     Examples:
@@ -138,16 +141,19 @@ def lock_command(
       tuskops pkg lock services/api --python 3.11 --dry-run
     """
     ecosystem = detect_ecosystem(path)
-    if ecosystem != "pypi":
+    if ecosystem not in ("pypi", "npm"):
         raise UnsupportedProject(f"locking is not yet supported for {ecosystem} ({path})")
     project_dir = path if path.is_dir() else path.parent
-    target = output_file if output_file is not None else project_dir / "pylock.toml"
     lookup = api.PackageLookup(
         project_dir=project_dir,
         offline=offline,
         registry=registry,
         cache_dir=(cache_dir / "http") if cache_dir is not None else None,
     )
+    if ecosystem == "npm":
+        _lock_npm_project(path, project_dir, lookup, output_file, dry_run)
+        return
+    target = output_file if output_file is not None else project_dir / "pylock.toml"
     err = stderr()
     if not err.is_terminal:  # no spinner in a log: one plain line instead
         click.echo(f"Resolving {path} for Python {python_version}...", err=True)
@@ -174,6 +180,30 @@ def lock_command(
         return
     write(lock, target)
     click.echo(f"Locked {count} {noun} for Python {python_version} into {target}.")
+
+
+def _lock_npm_project(
+    path: Path,
+    project_dir: Path,
+    lookup: api.PackageLookup,
+    output_file: Path | None,
+    dry_run: bool,
+) -> None:
+    target = output_file if output_file is not None else project_dir / "package-lock.json"
+    err = stderr()
+    if not err.is_terminal:
+        click.echo(f"Resolving {path} (npm)...", err=True)
+    with err.status(f"Resolving {path} (npm)..."):
+        lock = lock_npm(path, lookup=lookup, output=target)
+    for package in lock.packages:
+        click.echo(f"{package.extra.get('path', package.name)} {package.version}")
+    count = len(lock.packages)
+    noun = "package" if count == 1 else "packages"
+    if dry_run:
+        click.echo(f"Resolved {count} {noun}; dry run, wrote nothing.")
+        return
+    write(lock, target)
+    click.echo(f"Locked {count} {noun} into {target}.")
 
 
 @click.command("tree", short_help="Show the locked dependency tree.")

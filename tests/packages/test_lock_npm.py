@@ -1,0 +1,245 @@
+"""lock_npm and `pkg lock` for npm projects, against a local npm registry (abbreviated
+packuments with real tarballs and SRI integrity)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from _support.registry import LocalRegistry
+from tuskops.cli.pkg_lock_cmd import lock_command
+from tuskops.packages.api import PackageLookup
+from tuskops.packages.ecosystems.npm_files import read_package_lock, write_package_lock
+from tuskops.packages.lock_npm import lock_npm
+from tuskops.packages.resolve.npm import NpmResolveError
+
+NPM = shutil.which("npm")
+ABBREVIATED = "application/vnd.npm.install-v1+json"
+
+#: name -> version -> extra manifest fields; "latest" is the highest version.
+GRAPH: dict[str, dict[str, dict[str, Any]]] = {
+    "a": {
+        "1.0.0": {
+            "dependencies": {"c": "^1.0.0", "e": "^1.0.0"},
+            "optionalDependencies": {"f": "^1.0.0"},
+        }
+    },
+    "b": {"1.0.0": {"dependencies": {"c": "^2.0.0", "e": "^1.0.0"}}},
+    "c": {"1.0.0": {}, "1.2.0": {}, "2.0.0": {}},
+    "d": {"1.0.0": {"dependencies": {"e": "^1.0.0"}, "license": "MIT"}},
+    "e": {"1.0.0": {}, "1.1.0": {}},
+    "f": {"1.0.0": {}},
+    # q needs the peer p@^2 while the project wants p@^1: ERESOLVE.
+    "p": {"1.0.0": {}, "2.0.0": {}},
+    "q": {"1.0.0": {"peerDependencies": {"p": "^2.0.0"}}},
+}
+
+
+def _tarball(name: str, version: str) -> bytes:
+    body = json.dumps({"name": name, "version": version}).encode()
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        info = tarfile.TarInfo("package/package.json")
+        info.size = len(body)
+        info.mtime = 0
+        tar.addfile(info, io.BytesIO(body))
+    return buf.getvalue()
+
+
+def _integrity(data: bytes) -> str:
+    return "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
+
+
+@pytest.fixture
+def registry() -> Generator[LocalRegistry, None, None]:
+    reg = LocalRegistry()
+    for name, versions in GRAPH.items():
+        listed: dict[str, Any] = {}
+        for version, fields in versions.items():
+            data = _tarball(name, version)
+            reg.add(f"/t/{name}-{version}.tgz", data, "application/octet-stream")
+            listed[version] = {
+                "name": name,
+                "version": version,
+                **fields,
+                "dist": {
+                    "tarball": f"{reg.base}/t/{name}-{version}.tgz",
+                    "integrity": _integrity(data),
+                },
+            }
+        latest = max(versions, key=lambda v: tuple(int(p) for p in v.split(".")))
+        packument = {"name": name, "dist-tags": {"latest": latest}, "versions": listed}
+        reg.add(f"/npm/{name}", packument, ABBREVIATED)
+    yield reg
+    reg.httpd.shutdown()
+    reg.httpd.server_close()
+
+
+def _project(root: Path, **fields: Any) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    data = {"name": "demo-app", "version": "1.0.0", **fields}
+    (root / "package.json").write_text(json.dumps(data, indent=2) + "\n")
+    return root
+
+
+def _lookup(registry: LocalRegistry, project: Path) -> PackageLookup:
+    return PackageLookup(
+        project_dir=project,
+        registry=f"{registry.base}/npm/",
+        cache_dir=project.parent / "cache",
+        env={},
+        home=project.parent / "home",
+    )
+
+
+MAIN = {"dependencies": {"a": "^1.0.0", "b": "^1.0.0"}, "devDependencies": {"d": "^1.0.0"}}
+EXPECTED = {
+    "node_modules/a": "1.0.0",
+    "node_modules/b": "1.0.0",
+    "node_modules/b/node_modules/c": "2.0.0",
+    "node_modules/c": "1.2.0",
+    "node_modules/d": "1.0.0",
+    "node_modules/e": "1.1.0",
+    "node_modules/f": "1.0.0",
+}
+
+
+def test_lock_hoists_shared_packages_and_nests_a_conflicting_copy(
+    registry: LocalRegistry, tmp_path: Path
+) -> None:
+    project = _project(tmp_path / "app", **MAIN)
+    lock = lock_npm(project, lookup=_lookup(registry, project))
+    assert lock.path == str(project / "package-lock.json")
+    target = project / "package-lock.json"
+    target.write_text(write_package_lock(lock))
+
+    data = json.loads(target.read_text())
+    assert data["lockfileVersion"] == 3
+    assert data["name"] == "demo-app"
+    assert data["packages"][""] == {
+        "name": "demo-app",
+        "version": "1.0.0",
+        "dependencies": {"a": "^1.0.0", "b": "^1.0.0"},
+        "devDependencies": {"d": "^1.0.0"},
+    }
+    nested = data["packages"]["node_modules/b/node_modules/c"]
+    assert nested["resolved"] == f"{registry.base}/t/c-2.0.0.tgz"
+    assert nested["integrity"] == _integrity(_tarball("c", "2.0.0"))
+    assert data["packages"]["node_modules/d"]["dev"] is True
+    assert data["packages"]["node_modules/d"]["license"] == "MIT"
+    assert "dev" not in data["packages"]["node_modules/e"]
+    assert data["packages"]["node_modules/f"]["optional"] is True
+    assert data["packages"]["node_modules/a"]["dependencies"] == {"c": "^1.0.0", "e": "^1.0.0"}
+    assert data["packages"]["node_modules/a"]["optionalDependencies"] == {"f": "^1.0.0"}
+
+    back = read_package_lock(target)
+    assert {p.extra["path"]: p.version for p in back.packages} == EXPECTED
+    assert {p.extra["path"]: p.name for p in back.packages}["node_modules/b/node_modules/c"] == "c"
+    # Written again from what was read, the file is the same: the model holds everything.
+    assert write_package_lock(back) == target.read_text()
+
+
+def test_packuments_are_fetched_once_each(registry: LocalRegistry, tmp_path: Path) -> None:
+    project = _project(tmp_path / "app", **MAIN)
+    lock_npm(project, lookup=_lookup(registry, project))
+    fetched = [path for path, _ in registry.log if path.startswith("/npm/")]
+    assert sorted(fetched) == [f"/npm/{n}" for n in "abcdef"]
+
+
+def test_etarget_is_a_package_error_with_npms_message(
+    registry: LocalRegistry, tmp_path: Path
+) -> None:
+    project = _project(tmp_path / "app", dependencies={"c": "^9.0.0"})
+    with pytest.raises(NpmResolveError) as info:
+        lock_npm(project, lookup=_lookup(registry, project))
+    assert info.value.code == "ETARGET"
+    assert "No matching version found for c@^9.0.0" in str(info.value)
+
+
+def test_non_registry_specs_cannot_be_locked(registry: LocalRegistry, tmp_path: Path) -> None:
+    project = _project(tmp_path / "app", dependencies={"x": "file:../x"})
+    with pytest.raises(Exception, match="cannot be locked yet"):
+        lock_npm(project, lookup=_lookup(registry, project))
+
+
+@click.group()
+def pkg() -> None:
+    """A stand-in for the pkg group."""
+
+
+pkg.add_command(lock_command)
+
+
+def _cli(registry: LocalRegistry, *args: str | Path) -> Any:
+    argv = ["lock", *(str(a) for a in args), "--registry", f"{registry.base}/npm/"]
+    return CliRunner().invoke(pkg, argv, catch_exceptions=False)
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("TUSKOPS_CACHE_DIR", str(tmp_path / "cache"))
+    for name in list(os.environ):
+        if name.upper().startswith("NPM_CONFIG_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_cli_writes_package_lock(registry: LocalRegistry, tmp_path: Path) -> None:
+    project = _project(tmp_path / "app", **MAIN)
+    result = _cli(registry, project, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "node_modules/b/node_modules/c 2.0.0" in result.stdout
+    assert not (project / "package-lock.json").exists()
+    result = _cli(registry, project)
+    assert result.exit_code == 0, result.output
+    assert "Locked 7 packages" in result.stdout
+    back = read_package_lock(project / "package-lock.json")
+    assert {p.extra["path"]: p.version for p in back.packages} == EXPECTED
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_cli_eresolve_exits_1(registry: LocalRegistry, tmp_path: Path) -> None:
+    project = _project(tmp_path / "app", dependencies={"p": "^1.0.0", "q": "^1.0.0"})
+    result = _cli(registry, project)
+    assert result.exit_code == 1
+    assert "ERESOLVE" in result.stderr
+    assert 'Could not resolve dependency:\npeer p@"^2.0.0" from q@1.0.0' in result.stderr
+    assert not (project / "package-lock.json").exists()
+
+
+def _npm(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    assert NPM is not None
+    env = {**os.environ, "npm_config_cache": str(root / ".npm-cache")}
+    for name in ("audit", "fund", "update_notifier"):
+        env[f"npm_config_{name}"] = "false"
+    return subprocess.run(
+        [NPM, *args, "--offline"], cwd=root, capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+@pytest.mark.skipif(NPM is None, reason="npm is not installed")
+def test_npm_accepts_the_lock_offline(registry: LocalRegistry, tmp_path: Path) -> None:
+    project = _project(tmp_path / "app", **MAIN)
+    lock = lock_npm(project, lookup=_lookup(registry, project))
+    (project / "package-lock.json").write_text(write_package_lock(lock))
+    ci = _npm(project, "ci", "--dry-run")
+    assert ci.returncode == 0, ci.stderr
+    listed = _npm(project, "ls", "--all", "--package-lock-only", "--json")
+    assert listed.returncode == 0, listed.stderr
+    tree = json.loads(listed.stdout)["dependencies"]
+    assert tree["b"]["dependencies"]["c"]["version"] == "2.0.0"
+    assert tree["a"]["dependencies"]["c"]["version"] == "1.2.0"
