@@ -128,11 +128,11 @@ def test_a_conflict_exits_1_with_the_explanation(
 
 
 def test_other_ecosystems_are_not_yet_supported(run: Run, tmp_path: Path) -> None:
-    (tmp_path / "package.json").write_text("{}")
+    (tmp_path / "Cargo.toml").write_text('[package]\nname = "a"\nversion = "0.1.0"\n')
     result = run("lock", tmp_path)
     assert result.exit_code == 2
-    assert "not yet supported for npm" in result.stderr
-    assert detect_ecosystem(tmp_path) == "npm"
+    assert "not yet supported for cargo" in result.stderr
+    assert detect_ecosystem(tmp_path) == "cargo"
     empty = tmp_path / "empty"
     empty.mkdir()
     result = run("lock", empty)
