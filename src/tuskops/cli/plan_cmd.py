@@ -203,9 +203,7 @@ def _directory_of(spec: str, base: Path) -> Path:
 
 def close_target(target: Target) -> None:
     """Release what a target holds open (a cluster target's client and event loop)."""
-    close = getattr(target, "close", None)
-    if callable(close):
-        close()
+    target.close()
 
 
 def _plan(

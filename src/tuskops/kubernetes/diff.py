@@ -297,7 +297,7 @@ def _same(desired: Any, live: Any, keys: Sequence[str]) -> bool:
     return False
 
 
-def _list_keys(field: str, items: Sequence[Any]) -> tuple[str, ...] | None:
+def list_keys_of(field: str, items: Sequence[Any]) -> tuple[str, ...] | None:
     """The key fields of list ``field`` when every item has them, else None (atomic)."""
     if field == "ports":
         is_container = any(isinstance(i, Mapping) and "containerPort" in i for i in items)
@@ -316,7 +316,7 @@ def _list_keys(field: str, items: Sequence[Any]) -> tuple[str, ...] | None:
     return keys
 
 
-def _item_key(item: Mapping[str, Any], keys: Sequence[str]) -> tuple[tuple[str, Any], ...]:
+def item_key(item: Mapping[str, Any], keys: Sequence[str]) -> tuple[tuple[str, Any], ...]:
     return tuple(sorted((k, _freeze(item.get(k, _KEY_DEFAULTS.get(k)))) for k in keys))
 
 
@@ -343,17 +343,17 @@ def _diff(
             _diff(value, live[name], seg, [*keys, str(name)], out)
     elif isinstance(desired, list) and isinstance(live, list):
         field = keys[-1] if keys else ""
-        list_keys = _list_keys(field, desired)
+        list_keys = list_keys_of(field, desired)
         if field in _SET_LISTS:
             present = {_freeze(item) for item in live}
             for item in desired:
                 if _freeze(item) not in present:
                     seg = [*segments, f"[={_scalar_text(item)}]"]
                     out.append(FieldChange(_join(seg), None, item, "add"))
-        elif list_keys is not None and _list_keys(field, live) is not None:
-            by_key = {_item_key(i, list_keys): i for i in live}
+        elif list_keys is not None and list_keys_of(field, live) is not None:
+            by_key = {item_key(i, list_keys): i for i in live}
             for item in desired:
-                pairs = _item_key(item, list_keys)
+                pairs = item_key(item, list_keys)
                 seg = [*segments, _key_segment(pairs)]
                 if pairs not in by_key:
                     out.append(FieldChange(_join(seg), None, item, "add"))

@@ -86,7 +86,7 @@ from tuskops.kubernetes.conflicts import (
 )
 
 # field_diff's list-map rules, so projections match list items exactly as the diff does.
-from tuskops.kubernetes.diff import _item_key, _list_keys, field_diff
+from tuskops.kubernetes.diff import field_diff, item_key, list_keys_of
 from tuskops.kubernetes.kubeconfig import ClusterConfig
 from tuskops.kubernetes.manifests import is_cluster_scoped
 from tuskops.kubernetes.resources import OPERATOR, to_resource
@@ -158,11 +158,11 @@ def project(shape: Any, value: Any, field: str = "") -> Any:
     if isinstance(shape, list):
         if not isinstance(value, list):
             return copy.deepcopy(value)
-        keys = _list_keys(field, shape)
-        if keys is not None and _list_keys(field, value) is not None:
-            by_key = {_item_key(item, keys): item for item in value}
+        keys = list_keys_of(field, shape)
+        if keys is not None and list_keys_of(field, value) is not None:
+            by_key = {item_key(item, keys): item for item in value}
             return [
-                project(item, by_key[key], "") if (key := _item_key(item, keys)) in by_key else None
+                project(item, by_key[key], "") if (key := item_key(item, keys)) in by_key else None
                 for item in shape
             ]
         if len(shape) == len(value):

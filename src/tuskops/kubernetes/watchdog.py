@@ -13,11 +13,10 @@ rollout and so replaces every pod and resets the kubelet's crash back-off. Like 
 Deployments, StatefulSets and DaemonSets can be restarted, and a paused Deployment is skipped
 (its new template would not roll out; kubectl says "can't restart paused deployment").
 
-Deviation: kubectl sends the annotation as a strategic merge patch. :class:`KubeClient` has no
-patch verb for a whole object, so the same annotation is sent by server-side apply under the
-field manager ``tuskops-watchdog``, with ``force`` — the applied object holds only that one
-annotation, so force takes ownership of nothing else, and a later ``kubectl rollout restart``
-simply takes it back. The result on the object is the same as kubectl's.
+Deviation: kubectl sends the annotation as a strategic merge patch; here it is sent by
+server-side apply under its own field manager ``tuskops-watchdog``, with ``force``. The applied
+object holds only that one annotation, so the watchdog owns nothing else and a later
+``kubectl rollout restart`` simply takes it back; the result on the object is kubectl's.
 
 Deciding is pure (:func:`plan_round`); :func:`auto_restart` is the thin async loop around it,
 with the clock and ``sleep`` injectable for tests. A round whose listing fails is logged and

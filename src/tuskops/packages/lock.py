@@ -30,7 +30,7 @@ from tuskops.packages.manifests import Dependency, LockedPackage, Lockfile, Mani
 from tuskops.packages.registry import Artifact, Release
 from tuskops.packages.resolve.base import Requirement
 from tuskops.packages.resolve.pubgrub import resolve
-from tuskops.packages.resolve.pypi import PypiProvider, _python_allows, split_name
+from tuskops.packages.resolve.pypi import PypiProvider, python_allows, split_name
 
 __all__ = ["PYPI_MANIFESTS", "lock_pypi", "pypi_manifest", "roots", "tree", "why"]
 
@@ -104,7 +104,7 @@ def _files(key: str, release: Release, provider: PypiProvider) -> dict[str, Any]
     for artifact in release.artifacts:
         if artifact.yanked is not None and release.yanked is None:
             continue
-        if not _python_allows(artifact.requires_python, provider.python):
+        if not python_allows(artifact.requires_python, provider.python):
             continue
         table = _file_table(artifact)
         if not table["hashes"]:
@@ -129,7 +129,7 @@ def _files(key: str, release: Release, provider: PypiProvider) -> dict[str, Any]
 
 
 def _release(provider: PypiProvider, key: str, version: Version) -> Release:
-    for listed, release in provider._listed(key):
+    for listed, release in provider.releases(key):
         if listed == version:
             return release
     raise PackageError(f"{key} {version} is not in the index")  # pragma: no cover
@@ -198,7 +198,7 @@ def lock_pypi(
             if not isinstance(version, Version):  # pragma: no cover - PyPI points are versions
                 raise PackageError(f"{key}: not a version: {version}")
             release = _release(provider, key, version)
-            metadata = provider._release_metadata(key, version)
+            metadata = provider.release_metadata(key, version)
             files = _files(key, release, provider)
             hashes = [
                 f"{algo}:{digest}"

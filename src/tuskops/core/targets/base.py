@@ -102,3 +102,7 @@ class Target(ABC):
     @abstractmethod
     def finish(self) -> None:
         """Persist the ownership record atomically. Idempotent; a no-op when nothing changed."""
+
+    def close(self) -> None:  # noqa: B027  (a hook: most targets hold nothing open)
+        """Release what the target holds open (a cluster client, an event loop). The default
+        holds nothing."""

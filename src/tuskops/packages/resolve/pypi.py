@@ -75,7 +75,7 @@ def _pin(version: Version) -> Ranges[Point]:
     return SCHEME.parse_constraint(f"=={version}").ranges
 
 
-def _python_allows(requires_python: str | None, python: Version) -> bool:
+def python_allows(requires_python: str | None, python: Version) -> bool:
     if not requires_python:
         return True
     try:
@@ -205,7 +205,7 @@ class PypiProvider:
         found.sort(key=lambda item: item[0], reverse=True)
         return found
 
-    def _listed(self, key: str) -> list[tuple[Version, Release]]:
+    def releases(self, key: str) -> list[tuple[Version, Release]]:
         """The package's releases newest first, without those whose files all exclude the
         target Python; :class:`Unavailable` when the package cannot be listed."""
         cached = self._releases.get(key)
@@ -221,12 +221,12 @@ class PypiProvider:
             (version, release)
             for version, release in self._parsed(package)
             if not release.artifacts
-            or any(_python_allows(a.requires_python, self.python) for a in release.artifacts)
+            or any(python_allows(a.requires_python, self.python) for a in release.artifacts)
         ]
         self._releases[key] = usable
         return usable
 
-    def _release_metadata(self, key: str, version: Version) -> Release:
+    def release_metadata(self, key: str, version: Version) -> Release:
         try:
             return self._metadata_future(key, version).result()
         except (PackageError, OSError) as exc:
@@ -236,7 +236,7 @@ class PypiProvider:
 
     def candidates(self, name: str, allowed: Ranges[Point]) -> Sequence[Point]:
         key, _ = split_name(name)
-        listed = [(v, r) for v, r in self._listed(key) if allowed.contains(v)]
+        listed = [(v, r) for v, r in self.releases(key) if allowed.contains(v)]
         listed = [(v, r) for v, r in listed if r.yanked is None or allowed.is_subset(_pin(v))]
         if self.allow_prereleases is True:
             chosen = [v for v, _ in listed]
@@ -257,9 +257,9 @@ class PypiProvider:
         key, extra = split_name(name)
         if not isinstance(version, Version):  # pragma: no cover - candidates are versions
             raise Unavailable(name, "not a version", version)
-        release = self._release_metadata(key, version)
+        release = self.release_metadata(key, version)
         requires_python = release.extra.get("requires_python")
-        if isinstance(requires_python, str) and not _python_allows(requires_python, self.python):
+        if isinstance(requires_python, str) and not python_allows(requires_python, self.python):
             raise Unavailable(
                 key, f"requires Python {requires_python} (target: {self.python})", version
             )
