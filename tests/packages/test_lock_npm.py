@@ -4,6 +4,7 @@ packuments with real tarballs and SRI integrity)."""
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import io
 import json
@@ -51,12 +52,13 @@ GRAPH: dict[str, dict[str, dict[str, Any]]] = {
 def _tarball(name: str, version: str) -> bytes:
     body = json.dumps({"name": name, "version": version}).encode()
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+    with tarfile.open(fileobj=buf, mode="w") as tar:
         info = tarfile.TarInfo("package/package.json")
         info.size = len(body)
         info.mtime = 0
         tar.addfile(info, io.BytesIO(body))
-    return buf.getvalue()
+    # gzip with a fixed mtime: the same bytes (and integrity) every time it is built.
+    return gzip.compress(buf.getvalue(), mtime=0)
 
 
 def _integrity(data: bytes) -> str:
