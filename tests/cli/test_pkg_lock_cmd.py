@@ -14,6 +14,7 @@ from _support.pypi_lock_index import serve_lock_graph, sha256
 from _support.registry import LocalRegistry
 from tuskops.cli.pkg_lock_cmd import detect_ecosystem, lock_command, tree_command, why_command
 from tuskops.packages.ecosystems.pypi_files import read_pylock
+from tuskops.packages.locking import LOCKERS
 
 GRAPH: Graph = {
     "app": {"1.0": Rel(["lib>=1.0,<2", "helper"])},
@@ -76,7 +77,7 @@ def test_lock_writes_a_pylock_that_reads_back(
     project = make_project(tmp_path, "app\n")
     result = lock(run, index, project)
     assert result.exit_code == 0, result.stderr
-    assert f"Resolving {project} for Python 3.11" in result.stderr  # the progress line
+    assert f"Resolving {project} (pypi) for Python 3.11" in result.stderr  # the progress line
     target = project / "pylock.toml"
     assert result.stdout.splitlines() == [
         "app==1.0",
@@ -127,7 +128,10 @@ def test_a_conflict_exits_1_with_the_explanation(
     assert not (project / "pylock.toml").exists()
 
 
-def test_other_ecosystems_are_not_yet_supported(run: Run, tmp_path: Path) -> None:
+def test_an_ecosystem_without_a_locker_is_a_usage_error(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(LOCKERS, "cargo", "tuskops.packages.no_such_locker:lock")
     (tmp_path / "Cargo.toml").write_text('[package]\nname = "a"\nversion = "0.1.0"\n')
     result = run("lock", tmp_path)
     assert result.exit_code == 2
@@ -162,4 +166,4 @@ def test_tree_and_why(run: Run, index: LocalRegistry, tmp_path: Path) -> None:
 def test_tree_without_a_lockfile(run: Run, tmp_path: Path) -> None:
     result = run("tree", tmp_path)
     assert result.exit_code == 2  # a ManifestError, as for any unreadable lockfile
-    assert "no pylock.toml here" in result.stderr
+    assert "no lockfile here" in result.stderr

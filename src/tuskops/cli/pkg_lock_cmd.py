@@ -11,77 +11,28 @@ from pathlib import Path
 import click
 
 from tuskops.cli.output import handles_errors, stderr
-from tuskops.errors import ManifestError, PackageError
+from tuskops.errors import ManifestError
 from tuskops.packages import api
-from tuskops.packages.lock import PYPI_MANIFESTS, lock_pypi, tree, why
-from tuskops.packages.lock_npm import lock_npm
-from tuskops.packages.manifests import Lockfile, read, write
+from tuskops.packages.lock import tree, why
+from tuskops.packages.locking import LockRequest, detect_ecosystem, lock, lockfile_in
+from tuskops.packages.manifests import LockedPackage, Lockfile, read, write
 from tuskops.packages.resolve.pubgrub import ResolutionImpossible
 
 __all__ = ["detect_ecosystem", "lock_command", "tree_command", "why_command"]
 
-#: File name (or ``*suffix``) -> the ecosystem whose project it marks, in detection order.
-MARKERS: tuple[tuple[str, str], ...] = (
-    *((name, "pypi") for name in PYPI_MANIFESTS),
-    ("package.json", "npm"),
-    ("Cargo.toml", "cargo"),
-    ("pom.xml", "maven"),
-    ("*.csproj", "nuget"),
-    ("Gemfile", "rubygems"),
-    ("gems.rb", "rubygems"),
-    ("composer.json", "composer"),
-)
-
-
-class UnsupportedProject(PackageError):
-    """A project tuskops cannot lock (yet): a usage problem, exit code 2."""
-
-    exit_code = 2
-
-
-def _matches(path: Path, marker: str) -> bool:
-    if marker.startswith("*"):
-        return path.name.endswith(marker[1:])
-    return path.name == marker
-
-
-def detect_ecosystem(project: Path) -> str:
-    """The ecosystem of ``project`` (a directory, or one of its manifests) from its files."""
-    if project.is_file():
-        candidates = [project]
-    elif project.is_dir():
-        candidates = sorted(project.iterdir())
-    else:
-        raise UnsupportedProject(f"{project}: no such file or directory")
-    for marker, ecosystem in MARKERS:
-        if any(p.is_file() and _matches(p, marker) for p in candidates):
-            return ecosystem
-    known = ", ".join(m for m, _ in MARKERS)
-    raise UnsupportedProject(f"{project}: no manifest to lock (looked for {known})")
-
-
-def _default_python() -> str:
-    return f"{sys.version_info.major}.{sys.version_info.minor}"
-
-
-def _lockfile_in(path: Path) -> Path:
-    if path.is_dir():
-        found = path / "pylock.toml"
-        if not found.is_file():
-            others = sorted(path.glob("pylock.*.toml"))
-            if len(others) == 1:
-                return others[0]
-            raise ManifestError(str(path), "no pylock.toml here; run `tuskops pkg lock` first")
-        return found
-    return path
-
 
 def _read_lock(path: Path) -> Lockfile:
-    target = _lockfile_in(path)
+    target = lockfile_in(path)
     lock = read(target)
     if not isinstance(lock, Lockfile):
         raise ManifestError(str(target), "a manifest, not a lockfile")
     return lock
+
+
+def _package_line(ecosystem: str, package: LockedPackage) -> str:
+    if ecosystem == "pypi":  # as pip freeze writes it
+        return f"{package.name}=={package.version}"
+    return f"{package.extra.get('path', package.name)} {package.version}"
 
 
 @click.command("lock", short_help="Resolve a project's dependencies into a lockfile.")
@@ -92,17 +43,33 @@ def _read_lock(path: Path) -> Lockfile:
     "--python",
     "python_version",
     metavar="VERSION",
-    default=_default_python,
-    show_default="this interpreter's",
-    help="Target Python version (checked against Requires-Python, used in markers).",
+    help="PyPI: target Python version (checked against Requires-Python, used in markers) "
+    "[default: this interpreter's].",
 )
 @click.option(
     "--output-file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the lockfile [default: PATH/pylock.toml, npm: PATH/package-lock.json].",
+    help="Where to write the lockfile [default: the ecosystem's lockfile next to the "
+    "manifest: pylock.toml, package-lock.json, Cargo.lock, Gemfile.lock, composer.lock, "
+    "packages.lock.json, dependency-tree.json].",
 )
 @click.option("--dry-run", is_flag=True, help="Resolve and show the result; write nothing.")
 @click.option("--pre", is_flag=True, default=None, help="Allow pre-releases everywhere.")
+@click.option(
+    "--upgrade",
+    "-P",
+    "upgrade",
+    metavar="NAME",
+    multiple=True,
+    help="Let NAME move to its newest allowed version; everything else keeps its locked "
+    "version where the manifest still allows it. Repeatable.",
+)
+@click.option(
+    "--upgrade-all", "-U", is_flag=True, help="Ignore the existing lockfile: newest everywhere."
+)
+@click.option(
+    "--legacy-peer-deps", is_flag=True, help="npm: ignore peer dependencies, as npm's flag does."
+)
 @click.option(
     "--offline",
     is_flag=True,
@@ -118,31 +85,32 @@ def _read_lock(path: Path) -> Lockfile:
 @handles_errors
 def lock_command(
     path: Path,
-    python_version: str,
+    python_version: str | None,
     output_file: Path | None,
     dry_run: bool,
     pre: bool | None,
+    upgrade: tuple[str, ...],
+    upgrade_all: bool,
+    legacy_peer_deps: bool,
     offline: bool,
     registry: str | None,
     cache_dir: Path | None,
 ) -> None:
     """Resolve the dependencies of the project at PATH (default: here) and pin them.
 
-    The ecosystem comes from the files present; PyPI projects (requirements.txt, else the
-    [project] dependencies of pyproject.toml) are locked into a PEP 751 pylock.toml with every
-    file's URL, size and hashes. When no set of versions works, the explanation is printed
-    and the exit code is 1. npm projects (package.json) are locked into a lockfileVersion 3
-    package-lock.json as npm would lay out node_modules (--python does not apply); npm's
-    ERESOLVE / ETARGET errors exit with 1.
+    The ecosystem comes from the files present (requirements.txt or pyproject.toml,
+    package.json, Cargo.toml, pom.xml, *.csproj, Gemfile, composer.json) and the lockfile is
+    the ecosystem's own, resolved by its rules. An existing lockfile's versions are kept
+    where the manifest still allows them, unless --upgrade NAME or --upgrade-all. When no
+    set of versions works, the explanation is printed and the exit code is 1.
 
     \b
     Examples:
       tuskops pkg lock
       tuskops pkg lock services/api --python 3.11 --dry-run
+      tuskops pkg lock --upgrade requests
     """
     ecosystem = detect_ecosystem(path)
-    if ecosystem not in ("pypi", "npm"):
-        raise UnsupportedProject(f"locking is not yet supported for {ecosystem} ({path})")
     project_dir = path if path.is_dir() else path.parent
     lookup = api.PackageLookup(
         project_dir=project_dir,
@@ -150,60 +118,41 @@ def lock_command(
         registry=registry,
         cache_dir=(cache_dir / "http") if cache_dir is not None else None,
     )
-    if ecosystem == "npm":
-        _lock_npm_project(path, project_dir, lookup, output_file, dry_run)
-        return
-    target = output_file if output_file is not None else project_dir / "pylock.toml"
     err = stderr()
+    title = f"Resolving {path} ({ecosystem})"
+    scope = ""
+    if ecosystem == "pypi":
+        python_version = python_version or f"{sys.version_info.major}.{sys.version_info.minor}"
+        scope = f" for Python {python_version}"
+        title += scope
     if not err.is_terminal:  # no spinner in a log: one plain line instead
-        click.echo(f"Resolving {path} for Python {python_version}...", err=True)
+        click.echo(f"{title}...", err=True)
     try:
-        with err.status(f"Resolving {path} for Python {python_version}...") as status:
-            lock = lock_pypi(
-                path,
+        with err.status(f"{title}...") as status:
+            request = LockRequest(
                 lookup=lookup,
+                output=output_file,
                 python_version=python_version,
                 allow_prereleases=pre,
-                output=target,
+                upgrade=frozenset(upgrade),
+                upgrade_all=upgrade_all,
                 progress=lambda message: status.update(f"{path}: {message}..."),
+                options={"legacy_peer_deps": legacy_peer_deps},
             )
+            lockfile = lock(path, request, ecosystem=ecosystem)
     except ResolutionImpossible as exc:
         click.echo(f"error: cannot lock {path}: no set of versions works.\n", err=True)
         click.echo(exc.explanation, err=True)
         sys.exit(1)
-    for package in lock.packages:
-        click.echo(f"{package.name}=={package.version}")
-    count = len(lock.packages)
+    for package in lockfile.packages:
+        click.echo(_package_line(ecosystem, package))
+    count = len(lockfile.packages)
     noun = "package" if count == 1 else "packages"
     if dry_run:
-        click.echo(f"Resolved {count} {noun} for Python {python_version}; dry run, wrote nothing.")
+        click.echo(f"Resolved {count} {noun}{scope}; dry run, wrote nothing.")
         return
-    write(lock, target)
-    click.echo(f"Locked {count} {noun} for Python {python_version} into {target}.")
-
-
-def _lock_npm_project(
-    path: Path,
-    project_dir: Path,
-    lookup: api.PackageLookup,
-    output_file: Path | None,
-    dry_run: bool,
-) -> None:
-    target = output_file if output_file is not None else project_dir / "package-lock.json"
-    err = stderr()
-    if not err.is_terminal:
-        click.echo(f"Resolving {path} (npm)...", err=True)
-    with err.status(f"Resolving {path} (npm)..."):
-        lock = lock_npm(path, lookup=lookup, output=target)
-    for package in lock.packages:
-        click.echo(f"{package.extra.get('path', package.name)} {package.version}")
-    count = len(lock.packages)
-    noun = "package" if count == 1 else "packages"
-    if dry_run:
-        click.echo(f"Resolved {count} {noun}; dry run, wrote nothing.")
-        return
-    write(lock, target)
-    click.echo(f"Locked {count} {noun} into {target}.")
+    write(lockfile, lockfile.path)
+    click.echo(f"Locked {count} {noun}{scope} into {lockfile.path}.")
 
 
 @click.command("tree", short_help="Show the locked dependency tree.")
@@ -212,7 +161,7 @@ def _lock_npm_project(
 )
 @handles_errors
 def tree_command(path: Path) -> None:
-    """Show the dependency tree of the lockfile at PATH (a pylock.toml, or a directory with
+    """Show the dependency tree of the lockfile at PATH (a lockfile, or a directory with
     one), from the project's requirements down; (*) marks a package shown above."""
     click.echo(tree(_read_lock(path)), nl=False)
 
@@ -225,7 +174,7 @@ def tree_command(path: Path) -> None:
 @handles_errors
 def why_command(name: str, path: Path) -> None:
     """Show every dependency path from the project's requirements to NAME in the lockfile at
-    PATH (a pylock.toml, or a directory with one)."""
+    PATH (a lockfile, or a directory with one)."""
     lock = _read_lock(path)
     paths = why(lock, name)
     versions = {p.name: p.version for p in lock.packages}

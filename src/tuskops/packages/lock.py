@@ -14,6 +14,7 @@ where the graph starts; for a lock without them, the roots are the packages noth
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -26,13 +27,22 @@ from tuskops.errors import ManifestError, PackageError
 from tuskops.packages.api import PackageLookup
 from tuskops.packages.ecosystems.pypi import ECOSYSTEM, Point, parse_requirement
 from tuskops.packages.ecosystems.pypi_files import read_pyproject, read_requirements
+from tuskops.packages.locking import LockRequest
 from tuskops.packages.manifests import Dependency, LockedPackage, Lockfile, Manifest
 from tuskops.packages.registry import Artifact, Release
 from tuskops.packages.resolve.base import Requirement
 from tuskops.packages.resolve.pubgrub import resolve
 from tuskops.packages.resolve.pypi import PypiProvider, python_allows, split_name
 
-__all__ = ["PYPI_MANIFESTS", "lock_pypi", "pypi_manifest", "roots", "tree", "why"]
+__all__ = [
+    "PYPI_MANIFESTS",
+    "lock_pypi",
+    "lock_pypi_project",
+    "pypi_manifest",
+    "roots",
+    "tree",
+    "why",
+]
 
 #: The files :func:`lock_pypi` reads requirements from, in order of preference.
 PYPI_MANIFESTS = ("requirements.txt", "pyproject.toml")
@@ -234,6 +244,19 @@ def lock_pypi(
     lock_extra["tool"] = {"tuskops": {"requirements": applied, "roots": root_names}}
     return Lockfile(
         ECOSYSTEM, str(target), f"pylock.toml {_LOCK_VERSION}", tuple(packages), lock_extra
+    )
+
+
+def lock_pypi_project(project: Path, request: LockRequest) -> Lockfile:
+    """The PyPI locker of :mod:`tuskops.packages.locking`."""
+    python_version = request.python_version or f"{sys.version_info.major}.{sys.version_info.minor}"
+    return lock_pypi(
+        project,
+        lookup=request.lookup,
+        python_version=python_version,
+        allow_prereleases=request.allow_prereleases,
+        output=request.output,
+        progress=request.progress,
     )
 
 

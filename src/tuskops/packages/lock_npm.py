@@ -31,6 +31,7 @@ from tuskops.packages.api import PackageLookup
 from tuskops.packages.clients import PackageNotFound
 from tuskops.packages.ecosystems._json_files import load_json_object
 from tuskops.packages.ecosystems.npm_files import ECOSYSTEM, read_package_json
+from tuskops.packages.locking import LockRequest
 from tuskops.packages.manifests import LockedPackage, Lockfile, Manifest
 from tuskops.packages.registry import PackageInfo, Release
 from tuskops.packages.resolve.base import Unavailable
@@ -43,7 +44,7 @@ from tuskops.packages.resolve.npm import (
     pick_version,
 )
 
-__all__ = ["NPM_MANIFEST", "lock_npm", "npm_root"]
+__all__ = ["NPM_MANIFEST", "lock_npm", "lock_npm_project", "npm_root"]
 
 NPM_MANIFEST = "package.json"
 #: Root ``package.json`` fields npm copies into the lock's ``""`` entry besides the
@@ -307,3 +308,13 @@ def lock_npm(
     extra["requires"] = True
     extra["root"] = _root_entry(tree, raw)
     return Lockfile(ECOSYSTEM, str(target), "package-lock.json v3", packages, extra)
+
+
+def lock_npm_project(project: Path, request: LockRequest) -> Lockfile:
+    """The npm locker of :mod:`tuskops.packages.locking`."""
+    return lock_npm(
+        project,
+        lookup=request.lookup,
+        output=request.output,
+        legacy_peer_deps=bool(request.options.get("legacy_peer_deps", False)),
+    )
