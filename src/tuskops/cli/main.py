@@ -10,6 +10,7 @@ from tuskops.cli.k8s_cmd import k8s_group
 from tuskops.cli.operators_cmd import operators_command
 from tuskops.cli.pkg_cmd import pkg_group
 from tuskops.cli.plan_cmd import apply_command, history_command, plan_command
+from tuskops.cli.wasm_cmd import wasm_group
 
 EPILOG = """\b
 Exit codes:
@@ -48,6 +49,7 @@ cli.add_command(history_command)
 cli.add_command(operators_command)
 cli.add_command(pkg_group)
 cli.add_command(k8s_group)
+cli.add_command(wasm_group)
 
 
 def main() -> None:
