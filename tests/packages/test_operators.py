@@ -67,12 +67,12 @@ def test_errors_name_the_call(project: Path) -> None:
             project,
             'a: @npm.info("no-such-thing")\n'
             'b: @packages.versions("conda", "numpy")\n'
-            'c: @npm.resolve("left-pad")\n',
+            'c: @npm.lock("left-pad")\n',
         )
     text = str(info.value)
     assert "app.tsk:1:4: error: no package no-such-thing on" in text
     assert "app.tsk:2:4: error: unknown ecosystem 'conda'" in text
-    assert "app.tsk:3:4: error: @npm.resolve is not implemented yet" in text
+    assert "app.tsk:3:4: error: @npm.lock is not implemented yet" in text
 
 
 def test_operators_are_registered_with_aliases() -> None:

@@ -12,12 +12,21 @@ they go through :class:`tuskops.packages.api.PackageLookup`, with the project's 
 settings read from the ``.tsk`` file's directory, and are remembered for the rest of the
 evaluation. ``tuskops eval --offline`` answers from the cache or fails at the call.
 
-The actions that come with later work (``resolve``, ``lock``, ``audit``, ``sbom``) answer "not
-implemented yet", never made-up data.
+``resolve`` resolves requirements as the ecosystem's own tool would and returns the pinned set,
+without writing anything::
+
+    deps: @packages.resolve({ecosystem: "pypi", requirements: ["django>=4.2"], python: "3.11"})
+    web: @npm.resolve({express: "^4"})
+    api: @packages.resolve({project: "services/api"})     # its manifest, as `pkg lock` would
+
+The actions that come with later work (``lock``, ``audit``, ``sbom``) answer "not implemented
+yet", never made-up data.
 """
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -28,7 +37,12 @@ if TYPE_CHECKING:
     from tuskops.packages.api import PackageDetails, VersionList
 
 #: Actions reserved for later work on the package layer.
-PLANNED_ACTIONS = ("resolve", "lock", "audit", "sbom")
+PLANNED_ACTIONS = ("lock", "audit", "sbom")
+
+#: The keys ``resolve`` reads from its spec.
+_RESOLVE_KEYS = frozenset(
+    {"ecosystem", "requirements", "dev", "project", "python", "pre", "framework", "source"}
+)
 
 
 def _lookup_versions(ctx: CallContext, ecosystem: str, name: str) -> VersionList:
@@ -72,6 +86,110 @@ def _run(ctx: CallContext, ask: Any) -> Any:
         ) from None
     except PackageError as exc:
         raise OperatorError(str(exc)) from None
+
+
+def _resolve(ctx: CallContext, spec: Mapping[str, Any], ecosystem: str | None) -> dict[str, Any]:
+    unknown = sorted(set(spec) - _RESOLVE_KEYS)
+    if unknown:
+        raise OperatorError(
+            f"resolve: unknown key {unknown[0]!r}",
+            hint=f"known keys: {', '.join(sorted(_RESOLVE_KEYS))}",
+        )
+    if ecosystem is None and spec.get("ecosystem") is not None:
+        ecosystem = _check_ecosystem(str(spec["ecosystem"]))
+    if ("project" in spec) == ("requirements" in spec):
+        raise OperatorError("resolve: give either `requirements` or `project`")
+    key = ("packages.resolve", ecosystem, repr(sorted(spec.items())), ctx.base_dir)
+    if key not in ctx.cache:
+        ctx.cache[key] = _resolve_now(ctx, spec, ecosystem)
+    result: dict[str, Any] = ctx.cache[key]
+    return result
+
+
+def _resolve_now(
+    ctx: CallContext, spec: Mapping[str, Any], ecosystem: str | None
+) -> dict[str, Any]:
+    from tuskops.packages import api
+    from tuskops.packages.http import OfflineCacheMiss
+    from tuskops.packages.inline_project import write_inline_project
+    from tuskops.packages.locking import LockRequest, lock
+    from tuskops.packages.resolve.pubgrub import ResolutionImpossible
+
+    home = ctx.env.get("HOME")
+    pre = spec.get("pre")
+    with tempfile.TemporaryDirectory(prefix="tuskops-resolve-") as scratch:
+        if "project" in spec:
+            project = (ctx.base_dir / str(spec["project"])).resolve()
+            output = None  # the project's own lockfile, if any, supplies preferred versions
+        else:
+            if ecosystem is None:
+                raise OperatorError(
+                    "resolve: say which `ecosystem` the requirements are for",
+                    hint="npm, pypi, cargo, maven, nuget, rubygems or composer",
+                )
+            project = Path(scratch) / "project"
+            project.mkdir()
+            write_inline_project(
+                ecosystem,
+                project,
+                spec["requirements"],
+                dev=spec.get("dev"),
+                framework=spec.get("framework"),
+                source=spec.get("source"),
+            )
+            output = Path(scratch) / "lock"  # nothing there: no preferences
+        lookup = api.PackageLookup(
+            project_dir=ctx.base_dir,
+            offline=ctx.offline,
+            env=ctx.env,
+            home=Path(home) if home else None,
+        )
+        request = LockRequest(
+            lookup=lookup,
+            output=output,
+            python_version=str(spec["python"]) if spec.get("python") else None,
+            allow_prereleases=None if pre is None else bool(pre),
+        )
+        try:
+            lockfile = lock(project, request, ecosystem=ecosystem)
+        except ResolutionImpossible as exc:
+            raise OperatorError(f"resolve: no set of versions works.\n{exc.explanation}") from None
+        except OfflineCacheMiss as exc:
+            raise OfflineError(
+                f"offline, and the cache has no answer for {exc.url}",
+                hint="evaluate once without --offline to fill the cache",
+            ) from None
+        except PackageError as exc:
+            raise OperatorError(f"resolve: {exc}") from None
+    packages = [
+        {
+            "name": p.name,
+            "version": p.version,
+            "dependencies": list(p.dependencies),
+            **({"path": p.extra["path"]} if "path" in p.extra else {}),
+        }
+        for p in lockfile.packages
+    ]
+    versions: dict[str, str] = {}
+    for p in lockfile.packages:
+        versions.setdefault(p.name, p.version)
+    return {
+        "ecosystem": lockfile.ecosystem,
+        "format": lockfile.format,
+        "versions": versions,
+        "packages": packages,
+    }
+
+
+def _resolve_spec(requirements_or_spec: Any) -> Mapping[str, Any]:
+    """A per-ecosystem call may pass the requirements themselves (one as a string)."""
+    if isinstance(requirements_or_spec, str):
+        return {"requirements": [requirements_or_spec]}
+    if isinstance(requirements_or_spec, Mapping) and (
+        "requirements" in requirements_or_spec or "project" in requirements_or_spec
+    ):
+        return requirements_or_spec
+    return {"requirements": requirements_or_spec}
 
 
 def _check_ecosystem(ecosystem: str) -> str:
@@ -127,6 +245,19 @@ class PackagesOperator(_WithPlannedActions):
         yanked/deprecated. `dependencies` is null when the registry does not list them."""
         return _lookup_info(ctx, _check_ecosystem(ecosystem), name, version).to_json()
 
+    @action
+    def resolve(self, ctx: CallContext, spec: dict[str, Any]) -> dict[str, Any]:
+        """Resolve requirements by the ecosystem's rules; nothing is written. Spec:
+        `ecosystem` and `requirements` (a list or a name->constraint map; `dev` too), or
+        `project` (a directory or manifest, relative to this file); `python`, `pre`,
+        `framework` (NuGet), `source` (Gemfile). Returns `versions` (name -> version),
+        `packages` (name, version, dependencies; npm: path) and the lockfile `format`."""
+        if not isinstance(spec, Mapping):
+            raise OperatorError(
+                "resolve: expects an object, e.g. {ecosystem: ..., requirements: [...]}"
+            )
+        return _resolve(ctx, spec, None)
+
 
 class _EcosystemOperator(_WithPlannedActions):
     ecosystem: ClassVar[str]
@@ -147,10 +278,17 @@ class _EcosystemOperator(_WithPlannedActions):
         yanked/deprecated. `dependencies` is null when the registry does not list them."""
         return _lookup_info(ctx, self.ecosystem, name, version).to_json()
 
+    @action
+    def resolve(self, ctx: CallContext, requirements: Any) -> dict[str, Any]:
+        """Resolve requirements (a list, a name->constraint map, or a spec as for
+        @packages.resolve) by this ecosystem's rules; nothing is written."""
+        return _resolve(ctx, _resolve_spec(requirements), self.ecosystem)
+
 
 def _ecosystem_operator(name: str, ecosystem: str, label: str, aliases: tuple[str, ...]) -> type:
     doc = (
-        f'{label} registry lookups: versions, latest, info (same as @packages with "{ecosystem}").'
+        f"{label} registry lookups (versions, latest, info) and resolution (resolve); "
+        f'the same as @packages with "{ecosystem}".'
     )
     return type(
         f"{name.capitalize()}Operator",
