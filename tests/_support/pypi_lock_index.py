@@ -1,10 +1,16 @@
 """A local PEP 691/700 index for locking tests: like :mod:`_support.pypi_graph`, but every
 version gets a wheel and an sdist with real sha256 hashes, sizes and upload times (unless the
-project is listed in ``unhashed``, whose files carry no hashes)."""
+project is listed in ``unhashed``, whose files carry no hashes).
+
+The wheels are real (a zip with ``METADATA``, ``WHEEL`` and ``RECORD``, byte-identical each
+time) so that pip can download, hash-check and read them (``pip install --dry-run
+--require-hashes``); sdists are placeholder bytes."""
 
 from __future__ import annotations
 
 import hashlib
+import io
+import zipfile
 from collections.abc import Collection
 
 from _support.pypi_graph import SIMPLE_JSON, Graph, metadata
@@ -13,9 +19,34 @@ from _support.registry import LocalRegistry
 UPLOAD_TIME = "2024-05-01T12:30:00.000000Z"
 
 
+#: Wheel file name -> its bytes, for the graphs served so far (the latest graph wins).
+_WHEELS: dict[str, bytes] = {}
+
+
+def wheel_bytes(name: str, version: str, meta: bytes) -> bytes:
+    """A minimal valid ``py3-none-any`` wheel holding ``meta`` as its METADATA."""
+    dist_info = f"{name.replace('-', '_')}-{version}.dist-info"
+    members = {
+        f"{dist_info}/METADATA": meta,
+        f"{dist_info}/WHEEL": (
+            b"Wheel-Version: 1.0\nGenerator: tuskops-tests\nRoot-Is-Purelib: true\n"
+            b"Tag: py3-none-any\n"
+        ),
+    }
+    record = "".join(f"{path},,\n" for path in members) + f"{dist_info}/RECORD,,\n"
+    members[f"{dist_info}/RECORD"] = record.encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, data in members.items():
+            info = zipfile.ZipInfo(path, date_time=(2024, 5, 1, 12, 30, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
 def content(filename: str) -> bytes:
-    """The bytes served for a file (only their hash and size matter)."""
-    return f"contents of {filename}\n".encode()
+    """The bytes served for a file: the wheel built for it, else placeholder bytes."""
+    return _WHEELS.get(filename) or f"contents of {filename}\n".encode()
 
 
 def sha256(filename: str) -> str:
@@ -33,6 +64,7 @@ def serve_lock_graph(graph: Graph, unhashed: Collection[str] = ()) -> LocalRegis
             wheel = f"{stem}-py3-none-any.whl"
             meta = metadata(name, version, rel)
             registry.add(f"/files/{wheel}.metadata", meta, "application/octet-stream")
+            _WHEELS[wheel] = wheel_bytes(name, version, meta)
             for filename in (wheel, f"{stem}.tar.gz"):
                 registry.add(f"/files/{filename}", content(filename), "application/octet-stream")
                 entry: dict[str, object] = {

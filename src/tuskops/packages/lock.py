@@ -9,6 +9,11 @@ time and hashes as the index lists them. Files without hashes are left out; a pa
 hashed file at all is an error (PEP 751 requires hashes). The root requirements are kept in
 ``[tool.tuskops]`` (``requirements`` and ``roots``) so that :func:`tree` and :func:`why` know
 where the graph starts; for a lock without them, the roots are the packages nothing depends on.
+
+:func:`lock_pypi_project` (the locker of :mod:`tuskops.packages.locking`) prefers the versions
+the existing output pins (``pylock.toml``, or the hashed requirements file) unless asked to
+upgrade them, and makes the output a hashed ``requirements.txt`` (pip-compile style, see
+:mod:`~tuskops.packages.ecosystems.pypi_requirements_lock`) when its name ends in ``.txt``.
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ from tuskops.errors import ManifestError, PackageError
 from tuskops.packages.api import PackageLookup
 from tuskops.packages.ecosystems.pypi import ECOSYSTEM, Point, parse_requirement
 from tuskops.packages.ecosystems.pypi_files import read_pyproject, read_requirements
-from tuskops.packages.locking import LockRequest
+from tuskops.packages.ecosystems.pypi_requirements_lock import requirements_lock_pins
+from tuskops.packages.locking import LockRequest, locked_versions, pypi_normalize
 from tuskops.packages.manifests import Dependency, LockedPackage, Lockfile, Manifest
 from tuskops.packages.registry import Artifact, Release
 from tuskops.packages.resolve.base import Requirement
@@ -36,6 +42,7 @@ from tuskops.packages.resolve.pypi import PypiProvider, python_allows, split_nam
 
 __all__ = [
     "PYPI_MANIFESTS",
+    "REQUIREMENTS_LOCK_FORMAT",
     "lock_pypi",
     "lock_pypi_project",
     "pypi_manifest",
@@ -48,6 +55,9 @@ __all__ = [
 PYPI_MANIFESTS = ("requirements.txt", "pyproject.toml")
 
 _LOCK_VERSION = "1.0"
+
+#: ``Lockfile.format`` of a lock to be written as a hashed requirements file.
+REQUIREMENTS_LOCK_FORMAT = "requirements.txt (hashed, pip-compile style)"
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 
@@ -154,9 +164,13 @@ def lock_pypi(
     allow_prereleases: bool | None = None,
     output: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    preferences: Mapping[str, str] | None = None,
 ) -> Lockfile:
     """Resolve ``project``'s requirements (see the module doc) into a pylock.toml Lockfile
-    for ``output`` (default ``<project>/pylock.toml``).
+    for ``output`` (default ``<project>/pylock.toml``). ``preferences`` (name -> version) are
+    tried first where the requirements allow them; ``progress`` gets status lines.
+    When ``output``'s name ends in ``.txt`` the Lockfile's format is
+    :data:`REQUIREMENTS_LOCK_FORMAT`; ``output`` may never be the manifest itself.
 
     Raises :class:`~tuskops.packages.resolve.pubgrub.ResolutionImpossible` with the
     explanation when no set of versions works, :class:`PackageError` for a package without
@@ -170,11 +184,19 @@ def lock_pypi(
     texts = _root_requirements(manifest)
     base = manifest_path.parent if project.is_file() else project
     target = output if output is not None else base / "pylock.toml"
+    if target.resolve() == manifest_path.resolve():
+        raise ManifestError(
+            str(target),
+            f"the output would overwrite the input {manifest_path.name}; name another file "
+            "(e.g. --output-file requirements.lock.txt)",
+        )
     with PypiProvider(
         lookup,
         python_version=python_version,
         environment=environment,
         allow_prereleases=allow_prereleases,
+        preferences=preferences,
+        progress=progress,
     ) as provider:
         root: list[Requirement[Point]] = []
         root_names: list[str] = []
@@ -241,22 +263,57 @@ def lock_pypi(
     if isinstance(requires, str) and requires:
         lock_extra["requires-python"] = requires
     lock_extra["created-by"] = "tuskops"
-    lock_extra["tool"] = {"tuskops": {"requirements": applied, "roots": root_names}}
-    return Lockfile(
-        ECOSYSTEM, str(target), f"pylock.toml {_LOCK_VERSION}", tuple(packages), lock_extra
-    )
+    lock_extra["tool"] = {
+        "tuskops": {
+            "requirements": applied,
+            "roots": root_names,
+            "manifest": manifest_path.name,
+        }
+    }
+    if target.name.endswith(".txt"):
+        lock_format = REQUIREMENTS_LOCK_FORMAT
+        lock_extra["tool"]["tuskops"]["target"] = _target_text(provider)
+    else:
+        lock_format = f"pylock.toml {_LOCK_VERSION}"
+    return Lockfile(ECOSYSTEM, str(target), lock_format, tuple(packages), lock_extra)
+
+
+def _target_text(provider: PypiProvider) -> str:
+    env = provider.environment
+    where = ", ".join(f"{k} {env[k]}" for k in ("sys_platform", "platform_machine") if env.get(k))
+    return f"Python {provider.python}" + (f" ({where})" if where else "")
+
+
+def _previous_pins(target: Path) -> dict[str, str]:
+    """Name -> version pinned by the existing lock at ``target`` (none: empty)."""
+    if not target.is_file():
+        return {}
+    if target.name.endswith(".txt"):
+        return requirements_lock_pins(target)
+    return locked_versions(target, pypi_normalize)
 
 
 def lock_pypi_project(project: Path, request: LockRequest) -> Lockfile:
     """The PyPI locker of :mod:`tuskops.packages.locking`."""
     python_version = request.python_version or f"{sys.version_info.major}.{sys.version_info.minor}"
+    manifest_path = pypi_manifest(project)
+    base = manifest_path.parent if project.is_file() else project
+    target = request.output if request.output is not None else base / "pylock.toml"
+    preferences: dict[str, str] = {}
+    if not request.upgrade_all:
+        preferences = {
+            name: version
+            for name, version in _previous_pins(target).items()
+            if not request.frees(name, pypi_normalize)
+        }
     return lock_pypi(
         project,
         lookup=request.lookup,
         python_version=python_version,
         allow_prereleases=request.allow_prereleases,
-        output=request.output,
+        output=target,
         progress=request.progress,
+        preferences=preferences,
     )
 
 

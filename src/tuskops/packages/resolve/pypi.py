@@ -6,18 +6,21 @@ The provider applies pip's rules so that the solver only sees ranges and choices
   pip and uv, a dependency on the base package plus one on the virtual package
   ``name[extra]`` per extra, whose dependencies are the extra's own plus the base package at
   exactly the same version;
-* candidates are newest first; a yanked release (PEP 592) only when the range pins exactly
-  that version; releases whose files all declare a ``Requires-Python`` that excludes the target
-  Python are skipped; pre-releases only when no final release is left in the range, when a
-  requirement on the package names a pre-release (PEP 440, pip's rule), or always with
-  ``allow_prereleases=True`` (never with ``False``);
+* candidates are newest first, except that a *preferred* version (the one an existing
+  lockfile pins, see ``preferences``) comes first whenever the range and the rules allow it,
+  so relocking moves nothing that need not move; a yanked release (PEP 592) only when the
+  range pins exactly that version; releases whose files all declare a ``Requires-Python``
+  that excludes the target Python are skipped; pre-releases only when no final release is
+  left in the range, when a requirement on the package names a pre-release (PEP 440, pip's
+  rule), or always with ``allow_prereleases=True`` (never with ``False``);
 * dependencies are the release's ``Requires-Dist`` (PEP 658 metadata file, else the wheel's
   METADATA) with markers evaluated against the target environment.
 
 The solver calls the provider synchronously. Registry I/O runs on a private asyncio event loop
 in a background thread; answering ``candidates`` prefetches the metadata of the first few
-candidates concurrently, so the solver rarely waits. Use the provider as a context manager
-(or call :meth:`PypiProvider.close`).
+candidates concurrently, so the solver rarely waits. While the solver waits on the network,
+``progress`` (if given) is called on the solver's thread with lines like "fetched 12 of 30
+packages' metadata". Use the provider as a context manager (or call :meth:`PypiProvider.close`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, TypeVar
 
 from packaging.markers import default_environment
@@ -54,6 +57,9 @@ __all__ = ["DEFAULT_PREFETCH", "PypiProvider", "resolve_pypi"]
 
 #: How many of a package's best candidates get their metadata fetched ahead of time.
 DEFAULT_PREFETCH = 4
+
+#: Seconds between progress lines while the solver waits on a fetch.
+_PROGRESS_INTERVAL = 0.2
 
 _T = TypeVar("_T")
 
@@ -92,6 +98,8 @@ class PypiProvider:
     from ``python_version``. ``python_version`` (``"3.11"`` or ``"3.11.4"``) is checked against
     ``Requires-Python``. ``lookup``'s PyPI client is used on the provider's own event loop;
     :meth:`close` closes the lookup's clients there (the lookup can be used again after).
+    ``preferences``: normalized name -> version to try first (an existing lock's pins).
+    ``progress``: called with short status lines while the solver waits on fetches.
     """
 
     def __init__(
@@ -102,8 +110,18 @@ class PypiProvider:
         environment: Mapping[str, str] | None = None,
         allow_prereleases: bool | None = None,
         prefetch: int = DEFAULT_PREFETCH,
+        preferences: Mapping[str, str] | None = None,
+        progress: Callable[[str], None] | None = None,
     ) -> None:
         self.lookup = lookup
+        self.preferences: dict[str, Version] = {}
+        for name, text in (preferences or {}).items():
+            try:
+                self.preferences[normalize_name(name)] = Version(text)
+            except InvalidVersion:  # a pin pip could not install either: no preference
+                continue
+        self.progress = progress
+        self._last_report = ""
         self.python = SCHEME.parse_version(python_version)
         if environment is None:
             env = {k: str(v) for k, v in default_environment().items()}
@@ -169,6 +187,32 @@ class PypiProvider:
         package, _ = await self.lookup.package("pypi", key)
         return package
 
+    def _wait(self, future: concurrent.futures.Future[_T]) -> _T:
+        """``future.result()``, reporting progress every so often while it is not done."""
+        if self.progress is None:
+            return future.result()
+        while True:
+            self.report()
+            try:
+                return future.result(_PROGRESS_INTERVAL)
+            except concurrent.futures.TimeoutError:
+                continue
+
+    def report(self) -> None:
+        """Tell ``progress`` how many listings and metadata files have arrived, when that
+        changed since the last line."""
+        if self.progress is None:
+            return
+        listed = sum(1 for f in self._listings.values() if f.done())
+        read = sum(1 for f in self._metadata.values() if f.done())
+        message = (
+            f"fetched {listed} of {len(self._listings)} packages' metadata "
+            f"({read} of {len(self._metadata)} releases' dependencies)"
+        )
+        if message != self._last_report:
+            self._last_report = message
+            self.progress(message)
+
     def _metadata_future(self, key: str, version: Version) -> concurrent.futures.Future[Release]:
         future = self._metadata.get((key, version))
         if future is None:
@@ -212,7 +256,7 @@ class PypiProvider:
         if cached is not None:
             return cached
         try:
-            package = self._listing_future(key).result()
+            package = self._wait(self._listing_future(key))
         except PackageNotFound as exc:
             raise Unavailable(key, f"not found ({exc})") from exc
         except (PackageError, OSError) as exc:
@@ -228,7 +272,7 @@ class PypiProvider:
 
     def release_metadata(self, key: str, version: Version) -> Release:
         try:
-            return self._metadata_future(key, version).result()
+            return self._wait(self._metadata_future(key, version))
         except (PackageError, OSError) as exc:
             raise Unavailable(key, f"its metadata cannot be read: {exc}", version) from exc
 
@@ -249,6 +293,10 @@ class PypiProvider:
                 chosen = [v for v, _ in listed]
             else:
                 chosen = [v for v, _ in listed if not v.is_prerelease or region.contains(v)]
+        preferred = self.preferences.get(key)
+        if preferred is not None and preferred in chosen and chosen[0] != preferred:
+            chosen.remove(preferred)
+            chosen.insert(0, preferred)
         for version in chosen[: self.prefetch]:
             self._metadata_future(key, version)
         return chosen
@@ -319,18 +367,23 @@ def resolve_pypi(
     environment: Mapping[str, str] | None = None,
     allow_prereleases: bool | None = None,
     root_name: str = "the project",
+    preferences: Mapping[str, str] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, str]:
     """Resolve PEP 508 requirement strings: normalised name -> version to install.
 
     Requirements whose marker does not hold in the environment are dropped. Raises
     :class:`~tuskops.packages.resolve.pubgrub.ResolutionImpossible` (with the explanation)
-    when no set of versions works.
+    when no set of versions works. ``preferences`` and ``progress``: as for
+    :class:`PypiProvider`.
     """
     with PypiProvider(
         lookup,
         python_version=python_version,
         environment=environment,
         allow_prereleases=allow_prereleases,
+        preferences=preferences,
+        progress=progress,
     ) as provider:
         root: list[Requirement[Point]] = []
         for text in requirements:
