@@ -1,0 +1,393 @@
+"""Locking a Cargo project: ``Cargo.toml`` (a package or a workspace) -> ``Cargo.lock`` v4.
+
+:func:`lock_cargo` reads the manifest (and, for a workspace, every member's: ``members`` globs
+less ``exclude``, ``workspace = true`` dependencies filled in from
+``[workspace.dependencies]``), fetches the index files it needs from the configured registry
+(crates.io, or what ``[source.crates-io] replace-with`` points at, read by
+:mod:`tuskops.packages.ecosystems.cargo_settings`) concurrently, level by level, on a private
+event loop, resolves with Cargo's rules (:mod:`tuskops.packages.resolve.cargo` on the PubGrub
+solver) and returns the :class:`~tuskops.packages.manifests.Lockfile` that
+:func:`~tuskops.packages.ecosystems.cargo_files.write_cargo_lock` writes byte for byte as Cargo
+does.
+
+As ``cargo generate-lockfile`` does, every workspace member is resolved with all its features
+on, its dev-, build- and every target's dependencies included. Members and path dependencies
+are lock entries without ``source``; registry crates get crates.io's source id (also when the
+index is a source replacement, as Cargo writes it) and the index's ``cksum`` as ``checksum``.
+Versions the previous ``Cargo.lock`` pins are kept where still allowed (tried first, even when
+yanked), except for the crates ``--upgrade`` frees or all with ``--upgrade-all``.
+
+Not locked (a :class:`~tuskops.errors.ManifestError` naming the dependency): git dependencies
+and dependencies on other registries (``registry = ...``). Path dependencies are locked as local
+crates with all features on and their dev-dependencies included, as workspace members are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from tuskops.errors import ManifestError, PackageError, VersionSyntaxError
+from tuskops.packages.api import PackageLookup
+from tuskops.packages.clients import PackageNotFound
+from tuskops.packages.ecosystems.cargo import SCHEME
+from tuskops.packages.ecosystems.cargo_files import ECOSYSTEM, read_cargo_lock, read_cargo_toml
+from tuskops.packages.locking import LockRequest
+from tuskops.packages.manifests import Dependency, LockedPackage, Lockfile, Manifest
+from tuskops.packages.registry import PackageInfo
+from tuskops.packages.resolve.cargo import (
+    CargoProvider,
+    CargoResolution,
+    CrateDep,
+    CrateRelease,
+    resolve_cargo,
+)
+
+__all__ = [
+    "CARGO_MANIFEST",
+    "CRATES_IO_SOURCE",
+    "LocalCrate",
+    "lock_cargo",
+    "lock_cargo_project",
+    "releases_from_index",
+    "workspace_crates",
+]
+
+CARGO_MANIFEST = "Cargo.toml"
+#: The source id Cargo writes for crates.io and for any registry replacing it.
+CRATES_IO_SOURCE = "registry+https://github.com/rust-lang/crates.io-index"
+
+
+@dataclass
+class LocalCrate:
+    """A workspace member or path dependency: locked without a source, all features on."""
+
+    name: str
+    version: str
+    directory: Path
+    manifest: Manifest
+    #: Registry dependencies (all kinds, optional included).
+    deps: list[CrateDep] = field(default_factory=list)
+    #: Path dependencies: the local crates' directories.
+    local_deps: list[Path] = field(default_factory=list)
+    features: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+# --- reading the workspace ----------------------------------------------------------------------
+
+
+def _crate_dep(dep: Dependency) -> CrateDep:
+    extra = dep.extra
+    return CrateDep(
+        name=dep.name,
+        req=dep.constraint or "*",
+        key=str(extra.get("rename", dep.name)),
+        features=tuple(dep.features),
+        default_features=bool(extra.get("default_features", True)),
+        optional=dep.optional,
+        kind=dep.kind,
+        target=dep.markers,
+    )
+
+
+def _member_dirs(root: Path, workspace: Mapping[str, Any]) -> list[Path]:
+    excluded = {(root / e).resolve() for e in workspace.get("exclude", ())}
+    found: list[Path] = []
+    for pattern in workspace.get("members", ()):
+        matches = (
+            sorted(root.glob(pattern)) if any(c in pattern for c in "*?[") else [root / pattern]
+        )
+        for directory in matches:
+            resolved = directory.resolve()
+            if resolved in excluded or resolved in found:
+                continue
+            if not (resolved / CARGO_MANIFEST).is_file():
+                if any(c in pattern for c in "*?["):
+                    continue
+                raise ManifestError(
+                    str(root / CARGO_MANIFEST),
+                    f"workspace member {pattern!r} has no {CARGO_MANIFEST}",
+                    "workspace.members",
+                )
+            found.append(resolved)
+    return found
+
+
+def _inherit(dep: Dependency, workspace_deps: Mapping[str, Dependency]) -> Dependency:
+    """A member's ``workspace = true`` dependency with the workspace's requirement."""
+    if not dep.extra.get("from_workspace") or dep.constraint or dep.source:
+        return dep
+    key = str(dep.extra.get("rename", dep.name))
+    base = workspace_deps.get(key) or workspace_deps.get(dep.name)
+    if base is None:
+        return dep
+    features = base.features + tuple(f for f in dep.features if f not in base.features)
+    extra = {**base.extra, **dep.extra}
+    return replace(
+        dep,
+        name=base.name,
+        constraint=base.constraint,
+        source=base.source,
+        features=features,
+        extra=extra,
+    )
+
+
+def workspace_crates(manifest_path: Path) -> tuple[list[LocalCrate], str]:
+    """The local crates of the workspace at ``manifest_path`` (members, then path
+    dependencies), and the name to call the root in explanations."""
+    root_manifest = read_cargo_toml(manifest_path)
+    root_dir = manifest_path.parent.resolve()
+    workspace = root_manifest.extra.get("workspace")
+    workspace_deps: dict[str, Dependency] = {}
+    if isinstance(workspace, Mapping):
+        for dep in workspace.get("dependencies", ()):
+            workspace_deps[str(dep.extra.get("rename", dep.name))] = dep
+    pending: list[tuple[Path, Manifest | None]] = []
+    if root_manifest.name is not None:
+        pending.append((root_dir, root_manifest))
+    if isinstance(workspace, Mapping):
+        pending += [(d, None) for d in _member_dirs(root_dir, workspace) if d != root_dir]
+    if not pending:
+        raise ManifestError(str(manifest_path), "neither a [package] nor workspace members to lock")
+    crates: dict[Path, LocalCrate] = {}
+    while pending:
+        directory, manifest = pending.pop(0)
+        if directory in crates:
+            continue
+        path = directory / CARGO_MANIFEST
+        if manifest is None:
+            if not path.is_file():
+                raise ManifestError(str(path), "path dependency without a Cargo.toml")
+            manifest = read_cargo_toml(path)
+        if manifest.name is None:
+            raise ManifestError(str(path), "a workspace member needs a [package]", "package")
+        crate = LocalCrate(manifest.name, manifest.version or "0.0.0", directory, manifest)
+        raw_features = manifest.extra.get("features", {})
+        crate.features = dict(raw_features) if isinstance(raw_features, Mapping) else {}
+        for dep in manifest.dependencies:
+            dep = _inherit(dep, workspace_deps)
+            extra = dep.extra
+            if "path" in extra:
+                target = (directory / str(extra["path"])).resolve()
+                crate.local_deps.append(target)
+                pending.append((target, None))
+                continue
+            if "git" in extra:
+                raise ManifestError(str(path), f"{dep.name}: git dependencies cannot be locked yet")
+            if "registry" in extra or "registry_index" in extra:
+                raise ManifestError(
+                    str(path), f"{dep.name}: dependencies on other registries cannot be locked yet"
+                )
+            if extra.get("from_workspace") and not dep.constraint:
+                raise ManifestError(
+                    str(path),
+                    f"{dep.name}: `workspace = true` but the workspace does not declare it",
+                )
+            crate.deps.append(_crate_dep(dep))
+        crates[directory] = crate
+    root_name = root_manifest.name or "the workspace"
+    return list(crates.values()), root_name
+
+
+# --- the index ----------------------------------------------------------------------------------
+
+
+def releases_from_index(package: PackageInfo) -> list[CrateRelease]:
+    """A crate's index entries as the resolver's releases (versions Cargo cannot parse are
+    left out, as Cargo leaves them out)."""
+    out: list[CrateRelease] = []
+    for release in package.releases:
+        try:
+            version = SCHEME.parse_version(release.version)
+        except VersionSyntaxError:
+            continue
+        features = release.extra.get("features", {})
+        links = release.extra.get("links")
+        checksum = release.artifacts[0].hashes.get("sha256") if release.artifacts else None
+        out.append(
+            CrateRelease(
+                name=package.name,
+                version=version,
+                deps=tuple(_crate_dep(d) for d in release.dependencies or ()),
+                features={k: tuple(v) for k, v in features.items()}
+                if isinstance(features, Mapping)
+                else {},
+                yanked=release.yanked is not None,
+                links=links if isinstance(links, str) else None,
+                checksum=checksum,
+            )
+        )
+    return out
+
+
+class _Index:
+    """Index files from ``lookup`` on a private loop; :meth:`prefetch` fetches what a set of
+    requirements can reach, level by level, concurrently."""
+
+    def __init__(
+        self, lookup: PackageLookup, loop: asyncio.AbstractEventLoop, request: LockRequest | None
+    ) -> None:
+        self.lookup = lookup
+        self.loop = loop
+        self.request = request
+        self.crates: dict[str, list[CrateRelease] | None] = {}
+
+    async def _fetch(self, name: str) -> None:
+        try:
+            package, _ = await self.lookup.package(ECOSYSTEM, name)
+        except PackageNotFound:
+            self.crates[name] = None
+            return
+        self.crates[name] = releases_from_index(package)
+
+    async def _fetch_all(self, names: list[str]) -> None:
+        await asyncio.gather(*(self._fetch(n) for n in names))
+
+    def prefetch(self, wanted: Iterable[CrateDep], locked: Mapping[str, set[str]]) -> None:
+        level: dict[str, set[str]] = {}
+        for dep in wanted:
+            level.setdefault(dep.name, set()).add(dep.req)
+        seen: set[tuple[str, str]] = set()
+        while level:
+            missing = sorted(n for n in level if n not in self.crates)
+            if missing:
+                self.loop.run_until_complete(self._fetch_all(missing))
+                if self.request is not None:
+                    self.request.report(f"read the index of {len(self.crates)} crates")
+            following: dict[str, set[str]] = {}
+            for name, reqs in level.items():
+                releases = self.crates.get(name) or []
+                for req in reqs:
+                    if (name, req) in seen:
+                        continue
+                    seen.add((name, req))
+                    try:
+                        constraint = SCHEME.parse_constraint(req)
+                    except VersionSyntaxError:
+                        continue
+                    for release in releases:
+                        if not constraint.contains(release.version):
+                            continue
+                        if release.yanked and str(release.version) not in locked.get(name, set()):
+                            continue
+                        for dep in release.deps:
+                            if dep.kind != "dev" and (dep.name, dep.req) not in seen:
+                                following.setdefault(dep.name, set()).add(dep.req)
+            level = following
+
+    def __call__(self, name: str) -> Sequence[CrateRelease] | None:
+        if name not in self.crates:  # not reached by the prefetch: fetch it now
+            self.loop.run_until_complete(self._fetch(name))
+        return self.crates[name]
+
+
+# --- locking ------------------------------------------------------------------------------------
+
+
+def _previous(target: Path, request: LockRequest | None) -> tuple[dict[str, set[str]], int]:
+    """Versions the previous Cargo.lock pins (per crate, all of them: several majors), less
+    the freed ones; and its format version (4 for a new lock)."""
+    if not target.is_file():
+        return {}, 4
+    previous = read_cargo_lock(target)
+    fmt = previous.format.rpartition("v")[2]
+    version = int(fmt) if fmt in ("3", "4") else 4
+    if request is not None and request.upgrade_all:
+        return {}, version
+    pinned: dict[str, set[str]] = {}
+    for package in previous.packages:
+        if package.source is None:
+            continue
+        if request is not None and request.frees(package.name):
+            continue
+        pinned.setdefault(package.name, set()).add(package.version)
+    return pinned, version
+
+
+def _local_entry(
+    crate: LocalCrate,
+    provider: CargoProvider,
+    resolution: CargoResolution,
+    locals_by_dir: Mapping[Path, LocalCrate],
+) -> LockedPackage:
+    wanted: dict[str, list[str]] = {}
+    for values in crate.features.values():
+        for value in values:
+            dep_name, slash, feature = value.partition("/")
+            if slash:
+                wanted.setdefault(dep_name.removesuffix("?"), []).append(feature)
+    deps: set[str] = set()
+    for dep in crate.deps:
+        found = resolution.target(provider, dep, wanted.get(dep.toml_name, ()))
+        if found is not None:
+            deps.add(f"{found[0]} {found[1]}")
+    for directory in crate.local_deps:
+        other = locals_by_dir[directory]
+        deps.add(f"{other.name} {other.version}")
+    return LockedPackage(name=crate.name, version=crate.version, dependencies=tuple(sorted(deps)))
+
+
+def lock_cargo(
+    project: Path,
+    *,
+    lookup: PackageLookup,
+    output: Path | None = None,
+    request: LockRequest | None = None,
+) -> Lockfile:
+    """Resolve ``project`` (a directory with a ``Cargo.toml``, or the file) into the Lockfile
+    of ``output`` (default ``Cargo.lock`` next to the manifest); see the module doc. The
+    lookup's clients are closed when done (they belong to this function's event loop)."""
+    manifest_path = project if project.is_file() else project / CARGO_MANIFEST
+    if not manifest_path.is_file():
+        raise ManifestError(str(project), f"no {CARGO_MANIFEST} to lock")
+    target = output if output is not None else manifest_path.parent / "Cargo.lock"
+    crates, root_name = workspace_crates(manifest_path)
+    locked, lock_version = _previous(target, request)
+    prereleases = request.allow_prereleases if request is not None else None
+
+    loop = asyncio.new_event_loop()
+    try:
+        index = _Index(lookup, loop, request)
+        index.prefetch((d for c in crates for d in c.deps), locked)
+        provider = CargoProvider(index, locked=locked, prereleases=prereleases)
+        requirements = []
+        for crate in crates:
+            requirements += provider.root_requirements(crate.deps, crate.features)
+        if request is not None:
+            request.report(f"resolving {len(index.crates)} crates")
+        resolution = resolve_cargo(provider, requirements, root_name=root_name)
+    finally:
+        try:
+            loop.run_until_complete(lookup.aclose())
+        finally:
+            loop.close()
+
+    by_dir = {c.directory: c for c in crates}
+    packages = [_local_entry(c, provider, resolution, by_dir) for c in crates]
+    for (name, version), release in resolution.packages.items():
+        deps = tuple(sorted(f"{n} {v}" for n, v in resolution.edges.get((name, version), ())))
+        packages.append(
+            LockedPackage(
+                name=name,
+                version=str(version),
+                source=CRATES_IO_SOURCE,
+                hashes=(f"sha256:{release.checksum}",) if release.checksum else (),
+                dependencies=deps,
+            )
+        )
+    seen: set[tuple[str, str]] = set()
+    for package in packages:
+        key = (package.name, package.version)
+        if key in seen and package.source is None:
+            raise PackageError(f"two local crates are both {package.name} {package.version}")
+        seen.add(key)
+    return Lockfile(ECOSYSTEM, str(target), f"Cargo.lock v{lock_version}", tuple(packages))
+
+
+def lock_cargo_project(project: Path, request: LockRequest) -> Lockfile:
+    """The Cargo locker of :mod:`tuskops.packages.locking`."""
+    return lock_cargo(project, lookup=request.lookup, output=request.output, request=request)

@@ -1,0 +1,483 @@
+"""Cargo's resolution rules, as a :class:`~.base.Provider` for the PubGrub solver.
+
+Cargo allows one version per *semver-compatible range* of a crate, not one per crate: ``rand
+0.7.3`` and ``rand 0.8.5`` (or ``serde 1`` and ``serde 2``) may both be in one graph, two
+``1.x`` versions may not. So each compatible range is its own PubGrub package, named
+``crate@1``, ``crate@0.8`` or ``crate@0.0.3`` (Cargo's ``SemverCompatibility``: the major
+version, else ``0.minor``, else ``0.0.patch``; pre-releases share their release's range). A
+requirement whose matching versions all lie in one range (``^1.2``, ``~0.8.1``, ``=2.0.0``:
+nearly all of them) depends on that range's package; one that spans several (``>=0.7, <0.9``)
+depends on a virtual package ``crate@(>=0.7, <0.9)`` whose versions are the matching ones and
+whose version ``v`` depends on ``v``'s range package at exactly ``v``, as Cargo picks one
+version for such a dependency and then activates it in its range.
+
+Features are PubGrub packages too, as ``name[extra]`` nodes are for pip: ``crate@1[derive]`` at
+``v`` depends on ``crate@1`` at exactly ``v`` and on what the feature enables in ``v``'s
+manifest: other features, ``dep:x`` (the optional dependency ``x``), ``x/f`` and ``x?/f``
+(feature ``f`` of dependency ``x``, activating ``x`` when it is optional: Cargo's lock does so
+even for the weak ``?/`` form, as measured against ``cargo generate-lockfile``). An optional
+dependency not named by any ``dep:`` gets its implicit feature. Feature unification follows:
+every dependent's features select feature packages of the one version in the range. A
+feature a version does not have makes that version no candidate, as in Cargo's resolver;
+``default`` is a candidate at every version (empty where not declared).
+
+The other rules (the Cargo book, "Dependency Resolution"): candidates newest first, versions
+pinned by the previous ``Cargo.lock`` first of all; yanked versions only when the previous lock
+pins them; a pre-release only when the requirement names a pre-release of the same
+major.minor.patch (the ``semver`` crate's rule, in
+:mod:`tuskops.packages.ecosystems.cargo`); dev-dependencies of dependencies ignored, build and
+every target's dependencies kept (Cargo locks all platforms); one package per ``links`` value
+(a package ``links:NAME`` whose synthetic versions stand for the crates that claim it).
+
+Hand-written because no library implements Cargo's resolver; the search itself is the shared
+PubGrub solver (:mod:`.pubgrub`), which explains failures in sentences. Pure: the index comes
+from a callable (prefetched by :mod:`tuskops.packages.lock_cargo`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from tuskops.errors import VersionSyntaxError
+from tuskops.packages.ecosystems.cargo import SCHEME, CargoConstraint, CargoVersion
+from tuskops.packages.resolve.base import ROOT, Requirement, Unavailable
+from tuskops.packages.resolve.pubgrub import DEFAULT_MAX_STEPS, ResolutionImpossible, resolve
+from tuskops.packages.versions import Ranges
+
+__all__ = [
+    "CargoProvider",
+    "CargoResolution",
+    "CrateDep",
+    "CrateRelease",
+    "compat_range",
+    "resolve_cargo",
+]
+
+Key = tuple[str, CargoVersion]
+
+_LINKS = "links:"
+
+
+@dataclass(frozen=True)
+class CrateDep:
+    """One dependency of a crate version (an index ``deps`` line, or a manifest entry)."""
+
+    #: The real crate name (after ``package = ...``).
+    name: str
+    #: The version requirement as written.
+    req: str
+    #: The name the dependent uses (``name_in_toml``): the rename, else ``name``.
+    key: str = ""
+    features: tuple[str, ...] = ()
+    default_features: bool = True
+    optional: bool = False
+    #: "normal", "build" or "dev".
+    kind: str = "normal"
+    target: str | None = None
+
+    @property
+    def toml_name(self) -> str:
+        return self.key or self.name
+
+
+@dataclass(frozen=True)
+class CrateRelease:
+    """One published version of a crate, as the index lists it."""
+
+    name: str
+    version: CargoVersion
+    deps: tuple[CrateDep, ...] = ()
+    features: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    yanked: bool = False
+    links: str | None = None
+    checksum: str | None = None
+
+
+def compat_range(version: CargoVersion) -> str:
+    """Cargo's semver-compatibility range of ``version``: ``1``, ``0.8`` or ``0.0.3``."""
+    if version.major:
+        return str(version.major)
+    if version.minor:
+        return f"0.{version.minor}"
+    return f"0.0.{version.patch}"
+
+
+def _range_bounds(compat: str) -> Ranges[CargoVersion]:
+    parts = [int(p) for p in compat.split(".")]
+    if len(parts) == 1:
+        low, high = (parts[0], 0, 0), (parts[0] + 1, 0, 0)
+    elif len(parts) == 2:
+        low, high = (0, parts[1], 0), (0, parts[1] + 1, 0)
+    else:
+        low, high = (0, 0, parts[2]), (0, 0, parts[2] + 1)
+    return Ranges.between(CargoVersion(*low, ("0",)), CargoVersion(*high, ("0",)))
+
+
+_NODE = re.compile(r"^(?P<crate>[^@\[]+)@(?P<range>\([^)]*\)|[0-9.]+)(?:\[(?P<feature>.*)\])?$")
+
+
+def _split(node: str) -> tuple[str, str, str | None]:
+    """(crate, range or ``(req)``, feature or None) of a package name."""
+    match = _NODE.match(node)
+    if match is None:
+        raise ValueError(f"not a Cargo resolver package: {node!r}")
+    return match.group("crate"), match.group("range"), match.group("feature")
+
+
+def _feature_values(release: CrateRelease, feature: str) -> tuple[str, ...] | None:
+    """What ``feature`` enables in ``release``; None when the version has no such feature.
+    ``default`` always exists; an optional dependency no ``dep:`` names is a feature
+    enabling itself; ``x/f`` requested directly is its own value."""
+    declared = release.features.get(feature)
+    if declared is not None:
+        return declared
+    if feature == "default":
+        return ()
+    if "/" in feature:
+        return (feature,)
+    named = {v[4:] for values in release.features.values() for v in values if v.startswith("dep:")}
+    if feature not in named and any(
+        d.optional and d.toml_name == feature and d.kind != "dev" for d in release.deps
+    ):
+        return (f"dep:{feature}",)
+    return None
+
+
+class CargoProvider:
+    """The provider of Cargo's rules (see the module doc).
+
+    ``index(name)`` gives a crate's releases (None: no such crate). ``locked`` maps a crate
+    name to the versions the previous lock pins (tried first, allowed when yanked).
+    ``prereleases``: None for Cargo's rule, True to accept pre-releases in any matching
+    range, False never.
+    """
+
+    def __init__(
+        self,
+        index: Callable[[str], Sequence[CrateRelease] | None],
+        *,
+        locked: Mapping[str, Collection[str]] | None = None,
+        prereleases: bool | None = None,
+    ) -> None:
+        self.index = index
+        self.prereleases = prereleases
+        self.locked: dict[str, set[CargoVersion]] = {}
+        for name, versions in (locked or {}).items():
+            for text in versions:
+                try:
+                    self.locked.setdefault(name, set()).add(SCHEME.parse_version(text))
+                except VersionSyntaxError:
+                    continue
+        self._releases: dict[str, dict[CargoVersion, CrateRelease] | None] = {}
+        self._constraints: dict[str, CargoConstraint] = {}
+        self._links: dict[str, list[Key]] = {}
+        #: Yanked versions left out while answering, by crate (for explanations).
+        self.yanked_skipped: dict[str, set[CargoVersion]] = {}
+
+    # --- the index ----------------------------------------------------------------------------
+
+    def releases(self, name: str) -> dict[CargoVersion, CrateRelease] | None:
+        if name not in self._releases:
+            found = self.index(name)
+            self._releases[name] = None if found is None else {r.version: r for r in found}
+        return self._releases[name]
+
+    def release(self, name: str, version: CargoVersion) -> CrateRelease:
+        found = self.releases(name)
+        if found is None or version not in found:
+            raise Unavailable(name, "not in the registry index", version)
+        return found[version]
+
+    def constraint(self, text: str) -> CargoConstraint:
+        if text not in self._constraints:
+            self._constraints[text] = SCHEME.parse_constraint(text)
+        return self._constraints[text]
+
+    # --- requirements -------------------------------------------------------------------------
+
+    def _matching(self, dep: CrateDep) -> list[CargoVersion]:
+        releases = self.releases(dep.name) or {}
+        constraint = self.constraint(dep.req)
+        if self.prereleases:
+            return [v for v in releases if constraint.ranges.contains(v) or constraint.contains(v)]
+        found = [v for v in releases if constraint.contains(v)]
+        if self.prereleases is False:
+            found = [v for v in found if not v.is_prerelease]
+        return found
+
+    def requirements(
+        self, dep: CrateDep, extra_features: Iterable[str] = ()
+    ) -> list[Requirement[CargoVersion]]:
+        """The PubGrub requirements of one dependency: its range package (or a virtual one when
+        the requirement spans several ranges), its features and its default features."""
+        try:
+            constraint = self.constraint(dep.req)
+        except VersionSyntaxError as exc:
+            raise Unavailable(
+                dep.name, f"invalid version requirement {dep.req!r}: {exc.reason}"
+            ) from None
+        features = tuple(dict.fromkeys((*dep.features, *extra_features)))
+        if dep.default_features:
+            features = ("default", *[f for f in features if f != "default"])
+        matching = self._matching(dep)
+        written = f"{dep.name} {dep.req}"
+        ranges = {compat_range(v) for v in matching}
+        known = set(self.releases(dep.name) or {})
+        if len(ranges) == 1:
+            (compat,) = ranges
+            allowed = _range_bounds(compat) & (constraint.ranges | constraint.prerelease_ranges)
+            for version in known - set(matching):
+                if allowed.contains(version):
+                    allowed = allowed - Ranges.singleton(version)
+            base = f"{dep.name}@{compat}"
+            out = [Requirement(base, allowed, written)]
+            for feature in features:
+                out.append(
+                    Requirement(f"{base}[{feature}]", allowed, _feature_text(written, feature))
+                )
+            return out
+        # Several ranges (or none): a virtual package that picks one version, features included.
+        node = f"{dep.name}@({dep.req})"
+        if features:
+            node += f"[{','.join(features)}]"
+        allowed = constraint.ranges | constraint.prerelease_ranges
+        for version in known - set(matching):
+            if allowed.contains(version):
+                allowed = allowed - Ranges.singleton(version)
+        return [Requirement(node, allowed, written)]
+
+    def root_requirements(
+        self, deps: Sequence[CrateDep], features: Mapping[str, Sequence[str]] | None = None
+    ) -> list[Requirement[CargoVersion]]:
+        """The requirements of a workspace member resolved with every feature on (what
+        ``cargo generate-lockfile`` does): all its dependencies, dev and optional ones
+        included, with the dependency features its ``[features]`` table names."""
+        wanted: dict[str, list[str]] = {}
+        for values in (features or {}).values():
+            for value in values:
+                dep_name, slash, feature = value.partition("/")
+                if slash:
+                    wanted.setdefault(dep_name.removesuffix("?"), []).append(feature)
+        out: list[Requirement[CargoVersion]] = []
+        for dep in deps:
+            out += self.requirements(dep, wanted.get(dep.toml_name, ()))
+        return out
+
+    # --- the Provider protocol ----------------------------------------------------------------
+
+    def candidates(self, name: str, allowed: Ranges[CargoVersion]) -> Sequence[CargoVersion]:
+        if name.startswith(_LINKS):
+            owners = self._links.get(name[len(_LINKS) :], [])
+            return [v for v in (_slot(i) for i in range(len(owners))) if allowed.contains(v)]
+        crate, compat, feature = _split(name)
+        releases = self.releases(crate)
+        if releases is None:
+            raise Unavailable(crate, "no crate of this name in the registry index")
+        wanted = [] if feature is None else feature.split(",") if compat[0] == "(" else [feature]
+        locked = self.locked.get(crate, set())
+        found: list[CargoVersion] = []
+        for version, release in releases.items():
+            if not allowed.contains(version):
+                continue
+            if release.yanked and version not in locked:
+                self.yanked_skipped.setdefault(crate, set()).add(version)
+                continue
+            if any(_feature_values(release, f) is None for f in wanted):
+                continue
+            found.append(version)
+        found.sort(key=lambda v: (v in locked, v), reverse=True)
+        return found
+
+    def dependencies(self, name: str, version: CargoVersion) -> Sequence[Requirement[CargoVersion]]:
+        if name.startswith(_LINKS):
+            return ()
+        crate, compat, feature = _split(name)
+        release = self.release(crate, version)
+        exact: Ranges[CargoVersion] = Ranges.singleton(version)
+        described = f"{crate} ={version}"
+        if compat.startswith("("):  # virtual: the version's own range, with the features
+            base = f"{crate}@{compat_range(version)}"
+            out = [Requirement(base, exact, described)]
+            for wanted in feature.split(",") if feature else []:
+                out.append(
+                    Requirement(f"{base}[{wanted}]", exact, _feature_text(described, wanted))
+                )
+            return out
+        if feature is not None:
+            values = _feature_values(release, feature)
+            if values is None:
+                raise Unavailable(crate, f"has no feature {feature!r}", version)
+            out = [Requirement(f"{crate}@{compat}", exact, described)]
+            for value in values:
+                out += self._feature_value(release, compat, value)
+            return out
+        out = []
+        for dep in release.deps:
+            if dep.kind != "dev" and not dep.optional:
+                out += self.requirements(dep)
+        if release.links is not None:
+            owners = self._links.setdefault(release.links, [])
+            key = (crate, version)
+            if key not in owners:
+                owners.append(key)
+            slot = _slot(owners.index(key))
+            out.append(
+                Requirement(
+                    _LINKS + release.links,
+                    Ranges.singleton(slot),
+                    f'links = "{release.links}" (claimed by {crate} {version})',
+                )
+            )
+        return out
+
+    def _feature_value(
+        self, release: CrateRelease, compat: str, value: str
+    ) -> list[Requirement[CargoVersion]]:
+        exact: Ranges[CargoVersion] = Ranges.singleton(release.version)
+        base = f"{release.name}@{compat}"
+        if value.startswith("dep:"):
+            return self._activate(release, value[4:], ())
+        dep_name, slash, dep_feature = value.partition("/")
+        if slash:
+            return self._activate(release, dep_name.removesuffix("?"), (dep_feature,))
+        return [
+            Requirement(
+                f"{base}[{value}]",
+                exact,
+                _feature_text(f"{release.name} ={release.version}", value),
+            )
+        ]
+
+    def _activate(
+        self, release: CrateRelease, key: str, features: tuple[str, ...]
+    ) -> list[Requirement[CargoVersion]]:
+        out: list[Requirement[CargoVersion]] = []
+        for dep in release.deps:
+            if dep.kind != "dev" and dep.toml_name == key:
+                out += self.requirements(dep, features)
+        return out
+
+    def describe(self, name: str, version: CargoVersion) -> str:
+        if name.startswith(_LINKS):
+            owners = self._links.get(name[len(_LINKS) :], [])
+            index = version.major
+            if index < len(owners):
+                crate, owner = owners[index]
+                return f'{crate} {owner} (links = "{name[len(_LINKS) :]}")'
+            return name
+        crate, _, feature = _split(name)
+        if feature and not name.split("@", 1)[1].startswith("("):
+            return f"{crate} {version} (feature {feature})"
+        return f"{crate} {version}"
+
+
+def _slot(index: int) -> CargoVersion:
+    return CargoVersion(index, 0, 0)
+
+
+def _feature_text(written: str, feature: str) -> str:
+    if feature == "default":
+        return f"{written} (default features)"
+    return f"{written} (feature {feature})"
+
+
+# --- results ------------------------------------------------------------------------------------
+
+
+@dataclass
+class CargoResolution:
+    """What resolution chose: each crate version with the features enabled on it and the
+    crate versions its activated dependencies resolved to (dev ones left out)."""
+
+    packages: dict[Key, CrateRelease]
+    features: dict[Key, set[str]]
+    edges: dict[Key, set[Key]]
+    #: Node name -> version, as PubGrub chose them (for resolving a root's dependencies).
+    solution: dict[str, CargoVersion]
+
+    def target(
+        self, provider: CargoProvider, dep: CrateDep, extra_features: Iterable[str] = ()
+    ) -> Key | None:
+        """The crate version a dependency resolved to; None when it was not resolved."""
+        node = provider.requirements(dep, extra_features)[0].name
+        chosen = self.solution.get(node)
+        if chosen is None and node.endswith("]"):  # a virtual node requested with other features
+            prefix = node.partition("[")[0] + "["
+            chosen = next((v for n, v in self.solution.items() if n.startswith(prefix)), None)
+        if chosen is None:
+            return None
+        return (dep.name, chosen)
+
+
+def _build(provider: CargoProvider, solution: dict[str, CargoVersion]) -> CargoResolution:
+    packages: dict[Key, CrateRelease] = {}
+    features: dict[Key, set[str]] = {}
+    for node, version in solution.items():
+        if node.startswith(_LINKS) or node == ROOT:
+            continue
+        crate, compat, feature = _split(node)
+        if compat.startswith("("):
+            continue
+        key = (crate, version)
+        packages.setdefault(key, provider.release(crate, version))
+        if feature is not None:
+            features.setdefault(key, set()).add(feature)
+        else:
+            features.setdefault(key, set())
+    result = CargoResolution(packages, features, {}, solution)
+    for key, release in packages.items():
+        active = _active_deps(release, features[key])
+        targets: set[Key] = set()
+        for dep in active:
+            found = result.target(provider, dep)
+            if found is not None:
+                targets.add(found)
+        result.edges[key] = targets
+    return result
+
+
+def _active_deps(release: CrateRelease, features: set[str]) -> list[CrateDep]:
+    """The dependencies of ``release`` that the enabled ``features`` activate (non-dev)."""
+    activated: set[str] = set()
+    for feature in features:
+        for value in _feature_values(release, feature) or ():
+            if value.startswith("dep:"):
+                activated.add(value[4:])
+            elif "/" in value:
+                activated.add(value.partition("/")[0].removesuffix("?"))
+    return [
+        d for d in release.deps if d.kind != "dev" and (not d.optional or d.toml_name in activated)
+    ]
+
+
+def resolve_cargo(
+    provider: CargoProvider,
+    root_requirements: Sequence[Requirement[CargoVersion]],
+    *,
+    root_name: str = "the project",
+    max_steps: int = DEFAULT_MAX_STEPS,
+) -> CargoResolution:
+    """Resolve with Cargo's rules; :class:`ResolutionImpossible` when no set of versions
+    works, its explanation in plain sentences (range packages written as ``crate@1``) plus a
+    note on the yanked versions that were left out."""
+    try:
+        solution = resolve(provider, root_requirements, root_name=root_name, max_steps=max_steps)
+    except ResolutionImpossible as exc:
+        explanation = exc.explanation
+        notes = [
+            f"{crate} {', '.join(str(v) for v in sorted(versions))}"
+            for crate, versions in sorted(provider.yanked_skipped.items())
+        ]
+        if notes:
+            explanation += (
+                "\n\nYanked versions are not chosen unless Cargo.lock already pins them; "
+                f"left out: {'; '.join(notes)}."
+            )
+        explanation += (
+            "\n\n(crate@1, crate@0.8: the semver-compatible range of a crate; Cargo allows one "
+            "version in each.)"
+        )
+        raise ResolutionImpossible(exc.derivation, explanation) from None
+    return _build(provider, solution)

@@ -1,0 +1,171 @@
+"""A local Cargo sparse registry built from a small dependency graph, and Cargo itself.
+
+``graph`` maps a crate name to its versions, each a :class:`Crate` (dependencies as
+:class:`Dep`, features, yanked, links). :func:`serve` publishes it on a
+:class:`~_support.registry.LocalRegistry` in the Cargo book's sparse-index format
+(``config.json``, one JSON line per version at ``1/a``, ``2/ab``, ``3/a/abc``, ``ab/cd/abcd``),
+with each version's ``cksum`` the SHA-256 of a made-up ``.crate`` body (Cargo's
+``generate-lockfile`` never downloads, so the bodies need not exist).
+
+:func:`cargo_home` writes a ``CARGO_HOME`` whose ``config.toml`` replaces crates.io with that
+index (``[source.crates-io] replace-with``), which both Cargo and tuskops read;
+:func:`run_cargo` runs the installed Cargo with it, the machine's rustup toolchains kept
+reachable even when a test changed ``HOME``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from _support.registry import LocalRegistry
+
+#: The machine's home when the tests were collected (``package_env`` changes ``HOME``).
+_REAL_HOME = Path.home()
+
+
+@dataclass(frozen=True)
+class Dep:
+    """One dependency line of an index entry."""
+
+    name: str
+    req: str
+    features: Sequence[str] = ()
+    optional: bool = False
+    default_features: bool = True
+    target: str | None = None
+    kind: str = "normal"
+    #: The real crate when ``name`` is a rename.
+    package: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "name": self.name,
+            "req": self.req,
+            "features": list(self.features),
+            "optional": self.optional,
+            "default_features": self.default_features,
+            "target": self.target,
+            "kind": self.kind,
+        }
+        if self.package is not None:
+            data["package"] = self.package
+        return data
+
+
+@dataclass(frozen=True)
+class Crate:
+    """One published version."""
+
+    deps: Sequence[Dep] = ()
+    features: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    yanked: bool = False
+    links: str | None = None
+
+
+Graph = Mapping[str, Mapping[str, Crate]]
+
+
+def checksum(name: str, version: str) -> str:
+    return hashlib.sha256(f"{name}-{version}.crate".encode()).hexdigest()
+
+
+def index_path(name: str) -> str:
+    lower = name.lower()
+    if len(lower) <= 2:
+        return f"{len(lower)}/{lower}"
+    if len(lower) == 3:
+        return f"3/{lower[0]}/{lower}"
+    return f"{lower[:2]}/{lower[2:4]}/{lower}"
+
+
+def index_line(name: str, version: str, crate: Crate) -> str:
+    # Features using ``dep:`` or ``?/`` go into ``features2`` (v 2), as crates.io writes them.
+    plain = {k: list(v) for k, v in crate.features.items()}
+    new_syntax = {
+        k: v for k, v in plain.items() if any(s.startswith("dep:") or "?/" in s for s in v)
+    }
+    entry: dict[str, object] = {
+        "name": name,
+        "vers": version,
+        "deps": [d.to_json() for d in crate.deps],
+        "cksum": checksum(name, version),
+        "features": {k: v for k, v in plain.items() if k not in new_syntax},
+        "yanked": crate.yanked,
+        "links": crate.links,
+    }
+    if new_syntax:
+        entry["features2"] = new_syntax
+        entry["v"] = 2
+    return json.dumps(entry, separators=(",", ":"))
+
+
+def serve(registry: LocalRegistry, graph: Graph, prefix: str = "/cargo/") -> str:
+    """Publish ``graph`` under ``prefix``; returns the ``sparse+`` index URL."""
+    base = registry.base + prefix
+    registry.add(f"{prefix}config.json", {"dl": base + "dl"})
+    for name, versions in graph.items():
+        lines = [index_line(name, v, c) for v, c in versions.items()]
+        registry.add(prefix + index_path(name), "\n".join(lines).encode() + b"\n", "text/plain")
+    return "sparse+" + base
+
+
+def cargo_home(path: Path, index_url: str) -> Path:
+    """A ``CARGO_HOME`` whose config replaces crates.io with ``index_url``."""
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "config.toml").write_text(
+        '[source.crates-io]\nreplace-with = "local"\n\n'
+        f'[source.local]\nregistry = "{index_url}"\n\n'
+        "[net]\nretry = 0\n\n[http]\nmultiplexing = false\n"
+    )
+    return path
+
+
+def write_project(path: Path, manifest: str, *, lib: bool = True) -> Path:
+    """A crate at ``path`` with ``manifest`` as its Cargo.toml and an empty target."""
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "Cargo.toml").write_text(manifest)
+    src = path / "src"
+    src.mkdir(exist_ok=True)
+    (src / ("lib.rs" if lib else "main.rs")).write_text("" if lib else "fn main() {}\n")
+    return path
+
+
+def cargo_binary() -> str | None:
+    found = shutil.which("cargo")
+    if found:
+        return found
+    candidate = _REAL_HOME / ".cargo" / "bin" / "cargo"
+    return str(candidate) if candidate.is_file() else None
+
+
+def run_cargo(
+    project: Path, home: Path, *args: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """``cargo ARGS`` in ``project`` with ``CARGO_HOME=home`` and no network but the index."""
+    binary = cargo_binary()
+    if binary is None:  # callers skip first; this is a guard
+        raise RuntimeError("cargo is not installed")
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(home.parent),
+        "CARGO_HOME": str(home),
+        "RUSTUP_HOME": os.environ.get("RUSTUP_HOME", str(_REAL_HOME / ".rustup")),
+        "CARGO_TERM_COLOR": "never",
+        "CARGO_NET_OFFLINE": "false",
+    }
+    return subprocess.run(
+        [binary, *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=300,
+    )
