@@ -410,6 +410,22 @@ def test_locked_versions_are_kept_until_forced(feed: NuGetFeed, tmp_path: Path) 
     assert versions(forced) == {"Float": "1.2.0", "Lib": "1.0.0"}
 
 
+def test_upgrade_that_outgrows_the_locked_versions(feed: NuGetFeed, tmp_path: Path) -> None:
+    # --upgrade NAME frees NAME only; when its new version needs more than the other locked
+    # versions give (Shared >= 3.0.0 against a locked 1.0.0), the framework is re-evaluated.
+    feed.add("Grows", "1.0.0")
+    feed.publish()
+    project = csproj(tmp_path / "app", {"Left": "1.0.0", "Grows": "1.*"})
+    first, _ = run_lock(feed, project)
+    write(first, first.path)
+    assert versions(first)["Shared"] == "1.0.0"
+    feed.add("Grows", "1.1.0", {None: {"Shared": "[3.0.0, )"}})
+    feed.publish()
+    upgraded, messages = run_lock(feed, project, upgrade=frozenset({"Grows"}))
+    assert versions(upgraded) == {"Grows": "1.1.0", "Left": "1.0.0", "Shared": "3.0.0"}
+    assert any("no longer resolve (NU1102)" in m for m in messages)
+
+
 def test_changed_references_invalidate_the_lock(feed: NuGetFeed, tmp_path: Path) -> None:
     # LOCK: a lock file that no longer matches the project's references is re-evaluated.
     project = csproj(tmp_path / "app", {"Float": "1.*"})

@@ -632,9 +632,17 @@ def lock_nuget(
         resolutions: list[tuple[_Target, NuGetResolution]] = []
         for target in targets:
             fallbacks: dict[tuple[str, NuGetVersion], Framework] = {}
-            result = _resolve_target(
-                feed, target, csproj.stem, pins.get(target.framework.lock_name, {}), fallbacks
-            )
+            target_pins = pins.get(target.framework.lock_name, {})
+            result = _resolve_target(feed, target, csproj.stem, target_pins, fallbacks)
+            if result.errors and target_pins:
+                # The locked versions no longer fit together (a freed package needs more, or
+                # the source lost a version): re-evaluate this framework from scratch.
+                request.report(
+                    f"the locked versions of {target.name} no longer resolve "
+                    f"({', '.join(i.code for i in result.errors)}); re-evaluated"
+                )
+                fallbacks.clear()
+                result = _resolve_target(feed, target, csproj.stem, {}, fallbacks)
             if result.errors:
                 raise NuGetLockError(csproj, target.name, result.errors)
             for issue in result.warnings:
