@@ -13,6 +13,7 @@ from packaging.version import Version
 from _support.pypi_graph import Graph, Rel, requested, serve_graph
 from _support.registry import LocalRegistry
 from tuskops.packages.api import PackageLookup
+from tuskops.packages.ecosystems.pypi import SCHEME
 from tuskops.packages.resolve.base import Unavailable
 from tuskops.packages.resolve.pubgrub import ResolutionImpossible
 from tuskops.packages.resolve.pypi import PypiProvider, resolve_pypi
@@ -159,3 +160,39 @@ def test_candidates_prefetch_metadata(index: LocalRegistry, tmp_path: Path) -> N
         assert provider.dependencies("lib", Version("1.5")) == []
         assert len(requested(index, ".metadata")) == 2  # answered from the prefetch
         assert len(requested(index, "/simple/lib/")) == 1
+
+
+def test_a_preferred_version_comes_first_when_allowed(index: LocalRegistry, tmp_path: Path) -> None:
+    preferences = {"Lib": "1.0", "beta": "2.0b1", "pkg": "1.1", "fast": "not a version"}
+    with PypiProvider(
+        make_lookup(index, tmp_path),
+        python_version="3.10",
+        environment=LINUX,
+        preferences=preferences,
+    ) as provider:
+        assert provider.candidates("lib", Ranges.full()) == [
+            Version("1.0"),
+            Version("2.0"),
+            Version("1.5"),
+        ]
+        assert provider.candidates("lib[x]", Ranges.full())[0] == Version("1.0")
+        # Outside the range, a pre-release nobody asked for, a yanked version: no preference.
+        lib = SCHEME.parse_constraint(">=1.5").ranges
+        assert provider.candidates("lib", lib) == [Version("2.0"), Version("1.5")]
+        assert provider.candidates("beta", Ranges.full()) == [Version("1.0")]
+        assert provider.candidates("pkg", Ranges.full()) == [Version("1.0")]
+        assert provider.candidates("fast", Ranges.full()) == [Version("2.0"), Version("1.0")]
+
+
+def test_resolve_keeps_preferences_and_reports_progress(
+    index: LocalRegistry, tmp_path: Path
+) -> None:
+    messages: list[str] = []
+    assert solve(index, tmp_path, "app", preferences={"lib": "1.0"}, progress=messages.append) == {
+        "app": "1.0",
+        "lib": "1.0",
+        "helper-tool": "0.9",
+    }
+    assert messages
+    assert all(m.startswith("fetched ") and "packages' metadata" in m for m in messages)
+    assert len(set(messages)) == len(messages)  # only changes are reported
