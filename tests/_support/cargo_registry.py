@@ -23,8 +23,13 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from _support.registry import LocalRegistry
+from tuskops.packages.api import PackageLookup
+from tuskops.packages.lock_cargo import lock_cargo_project
+from tuskops.packages.locking import LockRequest
+from tuskops.packages.manifests import render
 
 #: The machine's home when the tests were collected (``package_env`` changes ``HOME``).
 _REAL_HOME = Path.home()
@@ -169,3 +174,50 @@ def run_cargo(
         check=check,
         timeout=300,
     )
+
+
+class CargoWorld:
+    """One local registry serving ``graph``, a ``CARGO_HOME`` pointing at it, and both
+    lockers: :meth:`cargo_lock` (Cargo itself) and :meth:`tuskops_lock`."""
+
+    def __init__(self, tmp: Path, graph: Graph) -> None:
+        self.tmp = tmp
+        self.registry = LocalRegistry()
+        self.index_url = serve(self.registry, graph)
+        self.home = cargo_home(tmp / "cargo-home", self.index_url)
+
+    def close(self) -> None:
+        self.registry.httpd.shutdown()
+        self.registry.httpd.server_close()
+
+    def publish(self, graph: Graph) -> None:
+        """Replace the served index with ``graph`` (a registry that moved on)."""
+        for path in [p for p in self.registry.routes if p.startswith("/cargo/")]:
+            del self.registry.routes[path]
+        serve(self.registry, graph)
+
+    def cargo_lock(self, project: Path, *args: str) -> tuple[int, str]:
+        """(exit code, Cargo.lock text or Cargo's stderr) of ``cargo generate-lockfile`` (or
+        ``args``) in ``project``."""
+        result = run_cargo(project, self.home, *(args or ("generate-lockfile",)), check=False)
+        if result.returncode != 0:
+            return result.returncode, result.stderr
+        return 0, (project / "Cargo.lock").read_text()
+
+    def lookup(self, project: Path) -> PackageLookup:
+        return PackageLookup(
+            project_dir=project,
+            env={"CARGO_HOME": str(self.home)},
+            home=self.home.parent,
+            cache_dir=self.tmp / "tuskops-cache",
+        )
+
+    def request(self, project: Path, **options: Any) -> LockRequest:
+        return LockRequest(lookup=self.lookup(project), **options)
+
+    def tuskops_lock(self, project: Path, output: Path | None = None, **options: Any) -> str:
+        """The Cargo.lock text tuskops writes for ``project`` (to ``output``, default a file
+        beside the project so Cargo's own lock is not read as the previous one)."""
+        target = output if output is not None else project.parent / f"{project.name}.tuskops.lock"
+        lock = lock_cargo_project(project, self.request(project, output=target, **options))
+        return render(lock, "Cargo.lock")

@@ -52,6 +52,7 @@ __all__ = [
     "CrateDep",
     "CrateRelease",
     "compat_range",
+    "readable",
     "resolve_cargo",
 ]
 
@@ -219,9 +220,12 @@ class CargoProvider:
                 dep.name, f"invalid version requirement {dep.req!r}: {exc.reason}"
             ) from None
         features = tuple(dict.fromkeys((*dep.features, *extra_features)))
-        if dep.default_features:
-            features = ("default", *[f for f in features if f != "default"])
         matching = self._matching(dep)
+        releases = self.releases(dep.name) or {}
+        # Requiring ``default`` where no matching version declares it would change nothing
+        # (and only lengthen explanations).
+        if dep.default_features and any("default" in releases[v].features for v in matching):
+            features = ("default", *[f for f in features if f != "default"])
         written = f"{dep.name} {dep.req}"
         ranges = {compat_range(v) for v in matching}
         known = set(self.releases(dep.name) or {})
@@ -452,6 +456,30 @@ def _active_deps(release: CrateRelease, features: set[str]) -> list[CrateDep]:
     ]
 
 
+_FEATURE_NODE = re.compile(
+    r"(?P<crate>[A-Za-z0-9_-]+)@(?:\([^)]*\)|[0-9.]+)\[(?P<feature>[^\]]*)\]"
+)
+_RANGE_NODE = re.compile(r"(?P<crate>[A-Za-z0-9_-]+)@(?:\([^)]*\)|[0-9]+(?:\.[0-9]+)*)(?![0-9.])")
+_LEAST = re.compile(r"\b(\d+\.\d+\.\d+)-0\b")
+
+
+def readable(explanation: str) -> str:
+    """An explanation with the resolver's package names written as Cargo users read them:
+    ``serde@1[derive]`` as ``serde (feature derive)``, ``serde@1`` as ``serde``, and the
+    least-version bounds ``<2.0.0-0`` as ``<2.0.0``."""
+
+    def feature(match: re.Match[str]) -> str:
+        wanted = match.group("feature")
+        if wanted == "default":
+            return f"{match.group('crate')} (default features)"
+        noun = "features" if "," in wanted else "feature"
+        return f"{match.group('crate')} ({noun} {wanted.replace(',', ', ')})"
+
+    text = _FEATURE_NODE.sub(feature, explanation)
+    text = _RANGE_NODE.sub(lambda m: m.group("crate"), text)
+    return _LEAST.sub(lambda m: m.group(1), text)
+
+
 def resolve_cargo(
     provider: CargoProvider,
     root_requirements: Sequence[Requirement[CargoVersion]],
@@ -465,7 +493,7 @@ def resolve_cargo(
     try:
         solution = resolve(provider, root_requirements, root_name=root_name, max_steps=max_steps)
     except ResolutionImpossible as exc:
-        explanation = exc.explanation
+        explanation = readable(exc.explanation)
         notes = [
             f"{crate} {', '.join(str(v) for v in sorted(versions))}"
             for crate, versions in sorted(provider.yanked_skipped.items())
@@ -475,9 +503,5 @@ def resolve_cargo(
                 "\n\nYanked versions are not chosen unless Cargo.lock already pins them; "
                 f"left out: {'; '.join(notes)}."
             )
-        explanation += (
-            "\n\n(crate@1, crate@0.8: the semver-compatible range of a crate; Cargo allows one "
-            "version in each.)"
-        )
         raise ResolutionImpossible(exc.derivation, explanation) from None
     return _build(provider, solution)
