@@ -338,25 +338,31 @@ class Sandbox:
                 tables=limits.max_tables,
                 memories=limits.max_memories,
             )
-            if limits.fuel is not None:
-                store.set_fuel(limits.fuel)
-            out = _Output(wasi)
-            store.set_wasi(self._wasi_config(module, wasi, out, Path(tmp)))
-            linker = wasmtime.Linker(self.engine)
-            linker.define_wasi()
-            for imp in compiled.imports:
-                if imp.module not in WASI_MODULES:
-                    raise WasmArgumentError(
-                        f"the module imports '{imp.module}.{imp.name}', which the sandbox does not "
-                        f"provide (only WASI preview 1: {', '.join(WASI_MODULES)})"
-                    )
-            holder: list[wasmtime.Instance] = []
-            self._guard(
-                store, None, out, lambda: holder.append(linker.instantiate(store, compiled))
-            )
-            if not holder:  # proc_exit(0) from a start function
-                raise WasmError("the module exited while being instantiated")
-            yield store, holder[0], out
+            try:
+                if limits.fuel is not None:
+                    store.set_fuel(limits.fuel)
+                out = _Output(wasi)
+                store.set_wasi(self._wasi_config(module, wasi, out, Path(tmp)))
+                linker = wasmtime.Linker(self.engine)
+                linker.define_wasi()
+                for imp in compiled.imports:
+                    if imp.module not in WASI_MODULES:
+                        raise WasmArgumentError(
+                            f"the module imports '{imp.module}.{imp.name}', which the sandbox "
+                            f"does not provide (only WASI preview 1: {', '.join(WASI_MODULES)})"
+                        )
+                holder: list[wasmtime.Instance] = []
+                self._guard(
+                    store, None, out, lambda: holder.append(linker.instantiate(store, compiled))
+                )
+                if not holder:  # proc_exit(0) from a start function
+                    raise WasmError("the module exited while being instantiated")
+                yield store, holder[0], out
+            finally:
+                # Free the store (and the WASI output callbacks it holds) now: left to the
+                # garbage collector, a traceback can keep it alive until interpreter shutdown,
+                # when a wasmtime I/O thread calling back into Python aborts the process.
+                store.close()
 
     def _wasi_config(
         self, module: Any, wasi: WasiOptions, out: _Output, tmp: Path
