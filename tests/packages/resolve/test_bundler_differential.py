@@ -1,0 +1,200 @@
+"""Differential tests: the same Gemfile and compact index resolved by Bundler (``bundle lock``)
+and by tuskops (:func:`lock_rubygems_project`), the ``Gemfile.lock`` texts compared.
+
+Each case starts its own compact-index server (tests/_support/gem_registry.py). Bundler 2.3
+asks it for ``/versions`` and then ``/info/NAME`` of each gem it needs (checked below), with a
+fresh ``HOME`` and ``BUNDLE_USER_HOME`` so no cache or configuration of the machine is used;
+nothing reaches the network. Where both fail, both must fail (the messages differ by design:
+PubGrub's explanation against Molinillo's).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from _support.gem_registry import GemRegistry, Graph
+from tuskops.packages.api import PackageLookup
+from tuskops.packages.ecosystems.rubygems_files import write_gemfile_lock
+from tuskops.packages.lock_rubygems import lock_rubygems_project
+from tuskops.packages.locking import LockRequest
+from tuskops.packages.resolve.pubgrub import ResolutionImpossible
+
+BUNDLE = shutil.which("bundle")
+
+
+def _bundle_env(home: Path) -> dict[str, str]:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "BUNDLE_USER_HOME": str(home / ".bundle"),
+        "BUNDLE_USER_CONFIG": str(home / ".bundle" / "config"),
+        "BUNDLE_USER_CACHE": str(home / ".bundle" / "cache"),
+        "GEM_HOME": str(home / "gems"),
+        "LANG": "C.UTF-8",
+    }
+    return env
+
+
+def bundle_lock(registry: GemRegistry, gemfile: str, where: Path) -> tuple[int, str, str]:
+    """``bundle lock`` in a fresh project: (exit code, Gemfile.lock text or "", output)."""
+    if BUNDLE is None:
+        pytest.skip("Bundler (`bundle`) is not installed")
+    project = where / "bundler"
+    project.mkdir()
+    (project / "Gemfile").write_text(gemfile)
+    home = where / "bundler-home"
+    home.mkdir()
+    done = subprocess.run(
+        [BUNDLE, "lock"],
+        cwd=project,
+        env=_bundle_env(home),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    lock = project / "Gemfile.lock"
+    text = lock.read_text() if lock.is_file() else ""
+    return done.returncode, text, done.stdout + done.stderr
+
+
+def tuskops_lock(gemfile: str, where: Path) -> tuple[str | None, str]:
+    """tuskops's Gemfile.lock text (None when no set of versions works) and explanation."""
+    project = where / "tuskops"
+    project.mkdir()
+    (project / "Gemfile").write_text(gemfile)
+    home = where / "tuskops-home"
+    home.mkdir()
+    lookup = PackageLookup(project_dir=project, env={}, home=home, cache_dir=home / "cache")
+    try:
+        lock = lock_rubygems_project(project, LockRequest(lookup=lookup))
+    except ResolutionImpossible as exc:
+        return None, exc.explanation
+    return write_gemfile_lock(lock), ""
+
+
+def gemfile(registry: GemRegistry, body: str) -> str:
+    return f'source "{registry.base}"\n\n{body}'
+
+
+#: name -> (graph, Gemfile body after the source line)
+CASES: Mapping[str, tuple[Graph, str]] = {
+    "pessimistic ranges and a shared dependency": (
+        {
+            "rails": {
+                "6.1.0": {"deps": {"activesupport": "= 6.1.0", "rack": "~> 2.0"}},
+                "7.0.0": {"deps": {"activesupport": "= 7.0.0", "rack": "~> 2.2"}},
+                "7.0.4": {"deps": {"activesupport": "= 7.0.4", "rack": "~> 2.2, >= 2.2.4"}},
+            },
+            "activesupport": {
+                "6.1.0": {"deps": {"concurrent-ruby": "~> 1.0, >= 1.0.2"}},
+                "7.0.0": {"deps": {"concurrent-ruby": "~> 1.0, >= 1.0.2"}},
+                "7.0.4": {"deps": {"concurrent-ruby": "~> 1.0, >= 1.0.2", "i18n": ">= 1.6, < 2"}},
+            },
+            "concurrent-ruby": {"1.0.0": {}, "1.1.10": {}, "1.2.0": {}, "2.0.0": {}},
+            "i18n": {"1.5.0": {}, "1.12.0": {"deps": {"concurrent-ruby": "~> 1.0"}}, "2.0.0": {}},
+            "rack": {"2.0.9": {}, "2.2.3": {}, "2.2.4": {}, "2.2.8": {}, "3.0.0": {}},
+        },
+        'gem "rails", "~> 7.0.0"\ngem "rack", "< 2.2.8"\n',
+    ),
+    "backtracking over a conflict": (
+        {
+            "a": {
+                "1.0.0": {"deps": {"shared": "~> 1.0"}},
+                "2.0.0": {"deps": {"shared": "~> 2.0"}},
+            },
+            "b": {
+                "1.0.0": {"deps": {"shared": ">= 1.0"}},
+                "2.0.0": {"deps": {"shared": "< 2"}},
+            },
+            "shared": {"1.0.0": {}, "1.5.0": {}, "2.0.0": {}, "2.1.0": {}},
+        },
+        'gem "a"\ngem "b", ">= 2"\n',
+    ),
+    "pre-releases: opted in by the Gemfile, otherwise tried last": (
+        {
+            "web": {"1.0.0": {}, "1.1.0.rc1": {}, "2.0.0.beta2": {"deps": {"util": ">= 0"}}},
+            "util": {"0.9.0": {}, "1.0.0.pre": {}},
+            "tool": {"3.0.0.alpha": {}, "2.5.0": {"deps": {"util": ">= 1.0.0.a"}}},
+            "lonely": {"0.1.0.beta": {}, "0.2.0.rc1": {}},
+        },
+        'gem "web", ">= 1.1.0.rc1"\ngem "tool"\ngem "lonely"\n',
+    ),
+    "several requirements on one gem, and groups": (
+        {
+            "jsonkit": {"2.5.1": {}, "2.6.0": {}, "2.6.3": {}, "2.7.0": {}},
+            "api": {"1.0.0": {"deps": {"jsonkit": "~> 2.6"}}},
+            "rspec": {"3.12.0": {"deps": {"jsonkit": ">= 2.5, != 2.6.3"}}},
+        },
+        'gem "jsonkit", "> 2.5", "< 2.7"\ngem "api"\n\ngroup :test, :development do\n'
+        '  gem "rspec"\nend\n',
+    ),
+    "platform variants": (
+        {
+            "native": {
+                "1.0.0": {"deps": {"mini": ">= 1"}},
+                "1.0.0-x86_64-linux": {"deps": {"mini": ">= 1"}},
+                "1.0.0-java": {},
+                "1.1.0-java": {},
+            },
+            "mini": {"1.0.0": {}, "1.1.0": {}},
+        },
+        'gem "native"\n',
+    ),
+    "no solution": (
+        {
+            "left": {"1.0.0": {"deps": {"core": "~> 1.0"}}},
+            "right": {"1.0.0": {"deps": {"core": "~> 2.0"}}, "0.9.0": {"deps": {"core": "> 2"}}},
+            "core": {"1.0.0": {}, "2.0.0": {}},
+        },
+        'gem "left"\ngem "right"\n',
+    ),
+    "required Ruby version and a yanked release": (
+        {
+            "modern": {
+                "1.0.0": {"deps": {"dep": ">= 1"}},
+                "2.0.0": {"ruby": ">= 3.9", "deps": {"dep": ">= 1"}},
+                "1.5.0": {"ruby": ">= 2.7, < 4"},
+            },
+            "dep": {"1.0.0": {}, "1.1.0": {"yanked": True}, "1.2.0": {"rubygems": ">= 99"}},
+        },
+        'gem "modern"\ngem "dep"\n',
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bundler_and_tuskops_write_the_same_lockfile(case: str, tmp_path: Path) -> None:
+    graph, body = CASES[case]
+    with GemRegistry(graph) as registry:
+        text = gemfile(registry, body)
+        code, bundler_lock, output = bundle_lock(registry, text, tmp_path)
+        asked = registry.paths()
+        ours, explanation = tuskops_lock(text, tmp_path)
+    assert asked[0] == "/versions", asked
+    assert all(p == "/versions" or p.startswith("/info/") for p in asked), asked
+    if code != 0:
+        assert "could not find compatible versions" in output.lower(), output
+        assert ours is None, f"Bundler failed ({output}) but tuskops locked:\n{ours}"
+        assert explanation.rstrip().endswith("version solving failed."), explanation
+        return
+    assert ours is not None, f"tuskops failed where Bundler locked:\n{explanation}"
+    assert ours == bundler_lock
+
+
+def test_the_conflict_explanation_ends_at_the_gemfile(tmp_path: Path) -> None:
+    graph, body = CASES["no solution"]
+    with GemRegistry(graph) as registry:
+        ours, explanation = tuskops_lock(gemfile(registry, body), tmp_path)
+    assert ours is None
+    last = explanation.strip().splitlines()[-1]
+    assert "the Gemfile depends on" in last, last
+    assert last.endswith("version solving failed."), last
+    assert "core (~> 1.0)" in explanation
+    assert "core (~> 2.0)" in explanation
