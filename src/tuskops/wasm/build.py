@@ -157,7 +157,9 @@ def _compile_c(
     sources = _c_sources(source)
     argv = [str(chain.clang), *_C_OPT[profile]]
     if target == "wasm32":
-        argv += ["--target=wasm32", "-nostdlib", "-Wl,--no-entry"]
+        # No libc to supply memcpy/memset: bulk memory turns the ones the compiler emits (struct
+        # copies, zeroing) into memory.copy/memory.fill, which every current engine supports.
+        argv += ["--target=wasm32", "-nostdlib", "-Wl,--no-entry", "-mbulk-memory"]
     else:
         argv += ["--target=wasm32-wasi", f"--sysroot={chain.require_wasi()}"]
         if not _has_main(sources):
