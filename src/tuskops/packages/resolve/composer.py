@@ -303,11 +303,13 @@ class ComposerProvider:
     :func:`platform_map`. ``root_name``, ``root_provides`` (the root's ``replace`` and
     ``provide``: name -> allowed ranges) and ``root_conflicts`` (name -> ranges to leave out)
     come from composer.json. ``preferred``: name -> pretty version pinned by the old lock.
+    ``listings`` (name -> expanded metadata entries) answers from memory instead of the
+    repositories: an in-memory repository, for tests and embedding (``lookup`` may be None).
     """
 
     def __init__(
         self,
-        lookup: PackageLookup,
+        lookup: PackageLookup | None,
         *,
         minimum_stability: str = "stable",
         prefer_stable: bool = False,
@@ -318,8 +320,14 @@ class ComposerProvider:
         root_conflicts: Mapping[str, Ranges[ComposerVersion]] | None = None,
         preferred: Mapping[str, str] | None = None,
         prefetch: int = DEFAULT_PREFETCH,
+        listings: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
     ) -> None:
+        if lookup is None and listings is None:
+            raise PackageError("the Composer provider needs a lookup or in-memory listings")
         self.lookup = lookup
+        self.listings = (
+            {k.lower(): list(v) for k, v in listings.items()} if listings is not None else None
+        )
         self.minimum_stability = _stability(minimum_stability)
         if self.minimum_stability not in STABILITIES:
             raise PackageError(f"minimum-stability: unknown stability {minimum_stability!r}")
@@ -362,14 +370,22 @@ class ComposerProvider:
         if self._closed:
             return
         self._closed = True
-        for listing in self._listings.values():
-            listing.cancel()
         try:
-            asyncio.run_coroutine_threadsafe(self.lookup.aclose(), self._loop).result(30)
+            asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(30)
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(30)
             self._loop.close()
+
+    async def _shutdown(self) -> None:
+        # Submitted fetches became tasks before this runs (the loop's callbacks are FIFO):
+        # cancel them on the loop, so that none is left never awaited.
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self.lookup is not None:
+            await self.lookup.aclose()
 
     def _submit(self, coro: Coroutine[Any, Any, _T]) -> concurrent.futures.Future[_T]:
         if self._closed:
@@ -394,13 +410,18 @@ class ComposerProvider:
     def _is_local(self, key: str) -> bool:
         return is_platform_package(key) or key == self.root_name or key in self.root_provides
 
+    def _lookup(self) -> PackageLookup:
+        if self.lookup is None:  # pragma: no cover - listings answer everything then
+            raise PackageError("the Composer provider has no lookup")
+        return self.lookup
+
     async def _root(self, repository: str) -> packagist_v2.RepositoryRoot:
         future = self._roots.get(repository)
         if future is None:
             future = self._loop.create_future()
             self._roots[repository] = future
             try:
-                client = self.lookup.client("composer")
+                client = self._lookup().client("composer")
                 response = await client.get(packagist_v2.root_url(repository))
                 future.set_result(packagist_v2.parse_root(response.content, repository))
             except BaseException as exc:
@@ -409,7 +430,7 @@ class ComposerProvider:
 
     async def _document(self, url: str, name: str) -> list[dict[str, Any]] | None:
         """The expanded entries of one ``/p2/`` file; None when the repository has none."""
-        client = self.lookup.client("composer")
+        client = self._lookup().client("composer")
         try:
             response = await client.get(url)
         except RegistryNotFound:
@@ -421,8 +442,25 @@ class ComposerProvider:
             entries = packagist_v2.expand(entries)
         return entries
 
+    def _listing(self, key: str, entries: Sequence[Mapping[str, Any]], where: str) -> _Listing:
+        listing = _Listing()
+        for index, entry in enumerate(entries):
+            try:
+                version = release_version(entry)
+            except (PackageError, VersionSyntaxError) as exc:
+                raise PackageError(
+                    f"{where}: {key} entry {index}: unreadable version: {exc}"
+                ) from None
+            listing.releases.append(Release(key, version, entry, where))
+        return listing
+
     async def _fetch_listing(self, key: str) -> _Listing:
-        registries = self.lookup.settings("composer").registries_for(key)
+        if self.listings is not None:
+            entries = self.listings.get(key)
+            if entries is None:
+                raise PackageNotFound("composer", key, "the in-memory repository")
+            return self._listing(key, entries, "the in-memory repository")
+        registries = self._lookup().settings("composer").registries_for(key)
         for registry in registries:
             root = await self._root(registry.url)
             if packagist_v2.is_available(root, key) is False:
@@ -434,16 +472,7 @@ class ComposerProvider:
             if self.threshold(key) >= STABILITIES["dev"]:
                 url = packagist_v2.metadata_url(root, key, dev=True)
                 entries += await self._document(url, key) or []
-            listing = _Listing()
-            for index, entry in enumerate(entries):
-                try:
-                    version = release_version(entry)
-                except (PackageError, VersionSyntaxError) as exc:
-                    raise PackageError(
-                        f"{registry.url}: {key} entry {index}: unreadable version: {exc}"
-                    ) from None
-                listing.releases.append(Release(key, version, entry, registry.url))
-            return listing
+            return self._listing(key, entries, registry.url)
         where = " or ".join(r.url for r in registries) or "no repository"
         raise PackageNotFound("composer", key, where)
 
