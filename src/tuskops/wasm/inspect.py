@@ -561,13 +561,30 @@ def _section_at(framing: _Framing, offset: int) -> str | None:
 
 
 def validation_message(err: Exception, framing: _Framing) -> str:
-    text = str(err).strip()
-    m = re.search(r"at offset 0x([0-9a-f]+)", text)
+    """wasmtime's reason, on one line, with the section the offset falls in."""
+    lines = [ln.strip() for ln in str(err).strip().splitlines() if ln.strip()]
+    text = lines[-1] if lines else "unknown validation error"
+    text = re.sub(r"^\d+: ", "", text)
+    text = re.sub(
+        r"^Invalid input WebAssembly code at offset (\d+): (.*)$", r"\2 (at offset \1)", text
+    )
+    m = re.search(r"at offset (0x[0-9a-f]+|\d+)", text)
     if m:
-        where = _section_at(framing, int(m.group(1), 16))
+        where = _section_at(framing, int(m.group(1), 0))
         if where:
-            text += f", in the {where} section"
+            text = text[: m.end()] + f", in the {where} section" + text[m.end() :]
     return f"invalid module: {text}"
+
+
+def compile_checked(
+    engine: wasmtime.Engine, data: bytes, source: str, framing: _Framing
+) -> wasmtime.Module:
+    """Validate, then compile; :class:`InvalidModuleError` names what is wrong and where."""
+    try:
+        wasmtime.Module.validate(engine, data)
+        return wasmtime.Module(engine, data)
+    except wasmtime.WasmtimeError as err:
+        raise InvalidModuleError(source, validation_message(err, framing)) from None
 
 
 # --- the entry point --------------------------------------------------------------------------
@@ -590,11 +607,7 @@ def inspect_module(module: bytes | str | Path, *, source: str | None = None) -> 
         except OSError as err:
             raise InvalidModuleError(name, f"cannot read: {err.strerror or err}") from None
     framing = read_framing(data, name)
-    engine = engine_for_inspection()
-    try:
-        compiled = wasmtime.Module(engine, data)
-    except wasmtime.WasmtimeError as err:
-        raise InvalidModuleError(name, validation_message(err, framing)) from None
+    compiled = compile_checked(engine_for_inspection(), data, name, framing)
 
     imports: list[ExternInfo] = []
     imported_mems: list[MemoryInfo] = []

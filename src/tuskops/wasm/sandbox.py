@@ -46,7 +46,7 @@ from tuskops.wasm.errors import (
     WasmTimeout,
     WasmTrap,
 )
-from tuskops.wasm.inspect import read_framing, validation_message
+from tuskops.wasm.inspect import compile_checked, read_framing
 
 __all__ = [
     "PAGE_SIZE",
@@ -207,10 +207,7 @@ class Sandbox:
         if key in self._modules:
             return self._modules[key]
         framing = read_framing(data, source)  # a clear error for a file that is not wasm at all
-        try:
-            compiled = wasmtime.Module(self.engine, data)
-        except wasmtime.WasmtimeError as err:
-            raise InvalidModuleError(source, validation_message(err, framing)) from None
+        compiled = compile_checked(self.engine, data, source, framing)
         self._modules[key] = compiled
         return compiled
 

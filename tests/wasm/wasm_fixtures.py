@@ -1,0 +1,156 @@
+"""Modules the wasm tests run: WAT text turned into binaries by wasmtime, and one WASI program
+compiled from C with clang (skipped, with the reason, when clang or wasi-libc is missing)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from functools import cache
+from pathlib import Path
+
+import pytest
+import wasmtime
+
+#: Numbers, traps, limits and the memory ABI, with an import-free, WASI-free module.
+MATH_WAT = """
+(module $math
+  (memory (export "memory") 1 1000)
+  (global $top (mut i32) (i32.const 1024))
+  (func $alloc (export "alloc") (param $n i32) (result i32) (local $p i32)
+    global.get $top local.set $p
+    global.get $top local.get $n i32.add global.set $top
+    local.get $p)
+  (func (export "dealloc") (param i32 i32))
+  (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)
+  (func (export "add64") (param i64 i64) (result i64) local.get 0 local.get 1 i64.add)
+  (func (export "half") (param f64) (result f64) local.get 0 f64.const 2 f64.div)
+  (func (export "div") (param i32 i32) (result i32) local.get 0 local.get 1 i32.div_s)
+  (func $boom (export "boom") unreachable)
+  (func (export "deep") call $boom)
+  (func (export "spin") (loop br 0))
+  (func (export "hog") (result i32)
+    (loop
+      (if (i32.eq (memory.grow (i32.const 1)) (i32.const -1)) (then unreachable))
+      br 0)
+    i32.const 0)
+  (func (export "pages") (result i32) memory.size)
+  ;; upper(ptr, len) -> ptr<<32|len: an ASCII upper-cased copy
+  (func (export "upper") (param $p i32) (param $n i32) (result i64)
+    (local $i i32) (local $o i32) (local $c i32)
+    local.get $n call $alloc local.set $o
+    (block (loop
+      local.get $i local.get $n i32.ge_u br_if 1
+      local.get $o local.get $i i32.add
+      local.get $p local.get $i i32.add i32.load8_u local.set $c
+      local.get $c
+      local.get $c i32.const 97 i32.ge_u local.get $c i32.const 122 i32.le_u i32.and
+      i32.const 32 i32.mul i32.sub
+      i32.store8
+      local.get $i i32.const 1 i32.add local.set $i br 0))
+    local.get $o i64.extend_i32_u i64.const 32 i64.shl local.get $n i64.extend_i32_u i64.or)
+  (@custom "tuskops.note" "hello from a custom section")
+)
+"""
+
+#: Imports of every kind, tables and globals, for inspection (not instantiable).
+IMPORTS_WAT = """
+(module
+  (import "env" "log" (func (param i32 i64) (result f32)))
+  (import "env" "mem" (memory 1 4))
+  (import "env" "tab" (table 2 funcref))
+  (import "env" "g" (global (mut i64)))
+  (table (export "t") 3 10 funcref)
+  (global (export "answer") i32 (i32.const 42))
+  (global (mut f64) (f64.const 1.5))
+)
+"""
+
+#: A memory64 shared module: flags must come through.
+MEMORY64_WAT = """(module (memory (export "m") i64 2 8) (memory (export "s") 1 2 shared))"""
+
+WASI_TOOL_C = r"""
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int main(int argc, char **argv) {
+  if (argc >= 2 && strcmp(argv[1], "hello") == 0) {
+    printf("argc=%d", argc);
+    for (int i = 2; i < argc; i++) printf(" [%s]", argv[i]);
+    const char *greeting = getenv("GREETING");
+    printf("\nGREETING=%s\n", greeting ? greeting : "(unset)");
+    printf("HOME=%s\n", getenv("HOME") ? getenv("HOME") : "(unset)");
+    int c;
+    while ((c = getchar()) != EOF) putchar(toupper(c));
+    fprintf(stderr, "to stderr\n");
+    return 0;
+  }
+  if (argc >= 3 && strcmp(argv[1], "read") == 0) {
+    FILE *f = fopen(argv[2], "r");
+    if (!f) { fprintf(stderr, "cannot open: %s\n", strerror(errno)); return 3; }
+    char buf[512];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fwrite(buf, 1, n, stdout);
+    fclose(f);
+    return 0;
+  }
+  if (argc >= 3 && strcmp(argv[1], "write") == 0) {
+    FILE *f = fopen(argv[2], "w");
+    if (!f) { fprintf(stderr, "cannot open: %s\n", strerror(errno)); return 3; }
+    fputs("written by wasm\n", f);
+    fclose(f);
+    puts("wrote");
+    return 0;
+  }
+  if (argc >= 2 && strcmp(argv[1], "exit") == 0) exit(argc >= 3 ? atoi(argv[2]) : 0);
+  if (argc >= 2 && strcmp(argv[1], "abort") == 0) abort();
+  fprintf(stderr, "usage: tool hello|read PATH|write PATH|exit N|abort\n");
+  return 2;
+}
+"""
+
+
+def wat(text: str) -> bytes:
+    return wasmtime.wat2wasm(text)
+
+
+def write_module(directory: Path, name: str, text: str) -> Path:
+    path = directory / name
+    path.write_bytes(wat(text))
+    return path
+
+
+@cache
+def _build_wasi_tool() -> Path | str:
+    clang = shutil.which("clang") or shutil.which("clang-14")
+    if clang is None:
+        return "clang is not installed (apt-get install clang)"
+    if not Path("/usr/include/wasm32-wasi/stdio.h").is_file():
+        return "wasi-libc is not installed (apt-get install wasi-libc)"
+    out_dir = Path(tempfile.mkdtemp(prefix="tuskops-wasm-tests-"))
+    source = out_dir / "tool.c"
+    source.write_text(WASI_TOOL_C)
+    output = out_dir / "tool.wasm"
+    proc = subprocess.run(
+        [clang, "--target=wasm32-wasi", "--sysroot=/usr", "-O2", str(source), "-o", str(output)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        return (
+            "clang cannot build for wasm32-wasi (needs wasi-libc and libclang-rt-14-dev-wasm32): "
+            + proc.stderr.strip()[-400:]
+        )
+    return output
+
+
+def wasi_tool() -> Path:
+    """The compiled WASI test program (built once per session)."""
+    built = _build_wasi_tool()
+    if isinstance(built, str):
+        pytest.skip(built)
+    return built
