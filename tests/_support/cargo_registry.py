@@ -72,6 +72,7 @@ class Crate:
     features: Mapping[str, Sequence[str]] = field(default_factory=dict)
     yanked: bool = False
     links: str | None = None
+    rust_version: str | None = None
 
 
 Graph = Mapping[str, Mapping[str, Crate]]
@@ -105,6 +106,8 @@ def index_line(name: str, version: str, crate: Crate) -> str:
         "yanked": crate.yanked,
         "links": crate.links,
     }
+    if crate.rust_version is not None:
+        entry["rust_version"] = crate.rust_version
     if new_syntax:
         entry["features2"] = new_syntax
         entry["v"] = 2
@@ -150,6 +153,11 @@ def cargo_binary() -> str | None:
     return str(candidate) if candidate.is_file() else None
 
 
+def rustup_home() -> str:
+    """Where rustup keeps the toolchains (the machine's, whatever ``HOME`` says now)."""
+    return os.environ.get("RUSTUP_HOME", str(_REAL_HOME / ".rustup"))
+
+
 def run_cargo(
     project: Path, home: Path, *args: str, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
@@ -161,7 +169,7 @@ def run_cargo(
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(home.parent),
         "CARGO_HOME": str(home),
-        "RUSTUP_HOME": os.environ.get("RUSTUP_HOME", str(_REAL_HOME / ".rustup")),
+        "RUSTUP_HOME": rustup_home(),
         "CARGO_TERM_COLOR": "never",
         "CARGO_NET_OFFLINE": "false",
     }

@@ -25,6 +25,9 @@ crates with all features on and their dev-dependencies included, as workspace me
 from __future__ import annotations
 
 import asyncio
+import shutil
+import subprocess
+import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -44,6 +47,7 @@ from tuskops.packages.resolve.cargo import (
     CrateDep,
     CrateRelease,
     resolve_cargo,
+    rust_version_key,
 )
 
 __all__ = [
@@ -207,6 +211,7 @@ def releases_from_index(package: PackageInfo) -> list[CrateRelease]:
             continue
         features = release.extra.get("features", {})
         links = release.extra.get("links")
+        rust_version = release.extra.get("rust_version")
         checksum = release.artifacts[0].hashes.get("sha256") if release.artifacts else None
         out.append(
             CrateRelease(
@@ -219,6 +224,7 @@ def releases_from_index(package: PackageInfo) -> list[CrateRelease]:
                 yanked=release.yanked is not None,
                 links=links if isinstance(links, str) else None,
                 checksum=checksum,
+                rust_version=rust_version if isinstance(rust_version, str) else None,
             )
         )
     return out
@@ -285,17 +291,69 @@ class _Index:
         return self.crates[name]
 
 
+# --- Rust versions ------------------------------------------------------------------------------
+
+#: Cargo.lock format -> the Rust release that first reads it (cargo's ``ResolveVersion``).
+_LOCK_FORMAT_RUST = ((4, (1, 78, 0)), (3, (1, 53, 0)), (2, (1, 41, 0)))
+
+
+def _lowest_rust_version(crates: Sequence[LocalCrate]) -> str | None:
+    found = [c.manifest.extra.get("rust_version") for c in crates]
+    versions = [v for v in found if isinstance(v, str)]
+    return min(versions, key=rust_version_key) if versions else None
+
+
+def _resolver(manifest_path: Path, root: Manifest) -> str:
+    """The workspace's resolver: ``[workspace] resolver``, ``[package] resolver``, else "3"
+    for an edition 2024 root package (Cargo's default), else "2" or older (no MSRV rule)."""
+    workspace = root.extra.get("workspace")
+    if isinstance(workspace, Mapping) and isinstance(workspace.get("resolver"), str):
+        return str(workspace["resolver"])
+    with manifest_path.open("rb") as handle:
+        package = tomllib.load(handle).get("package")
+    if isinstance(package, Mapping) and isinstance(package.get("resolver"), str):
+        return str(package["resolver"])
+    return "3" if root.extra.get("edition") == "2024" else "2"
+
+
+def _rustc_version() -> str | None:
+    """The installed ``rustc``'s version, which resolver 3 falls back on when no member sets
+    ``rust-version``; None without a ``rustc``."""
+    rustc = shutil.which("rustc")
+    if rustc is None:
+        return None
+    try:
+        result = subprocess.run(
+            [rustc, "--version"], capture_output=True, text=True, check=True, timeout=60
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    parts = result.stdout.split()
+    return parts[1] if len(parts) > 1 else None
+
+
+def _lock_format(rust_version: str | None) -> int:
+    """The newest Cargo.lock format the workspace's lowest ``rust-version`` reads (4 when
+    none is set); version 1 (before Rust 1.41) is written as 2."""
+    if rust_version is None:
+        return 4
+    key = rust_version_key(rust_version)
+    return next((fmt for fmt, first in _LOCK_FORMAT_RUST if key >= first), 2)
+
+
 # --- locking ------------------------------------------------------------------------------------
 
 
-def _previous(target: Path, request: LockRequest | None) -> tuple[dict[str, set[str]], int]:
+def _previous(
+    target: Path, request: LockRequest | None, fresh_format: int
+) -> tuple[dict[str, set[str]], int]:
     """Versions the previous Cargo.lock pins (per crate, all of them: several majors), less
-    the freed ones; and its format version (4 for a new lock)."""
+    the freed ones; and the format to write (the previous lock's, else ``fresh_format``)."""
     if not target.is_file():
-        return {}, 4
+        return {}, fresh_format
     previous = read_cargo_lock(target)
     fmt = previous.format.rpartition("v")[2]
-    version = int(fmt) if fmt in ("3", "4") else 4
+    version = int(fmt) if fmt in ("2", "3", "4") else fresh_format
     if request is not None and request.upgrade_all:
         return {}, version
     pinned: dict[str, set[str]] = {}
@@ -346,14 +404,20 @@ def lock_cargo(
         raise ManifestError(str(project), f"no {CARGO_MANIFEST} to lock")
     target = output if output is not None else manifest_path.parent / "Cargo.lock"
     crates, root_name = workspace_crates(manifest_path)
-    locked, lock_version = _previous(target, request)
+    lowest = _lowest_rust_version(crates)
+    locked, lock_version = _previous(target, request, _lock_format(lowest))
     prereleases = request.allow_prereleases if request is not None else None
+    max_rust_version = None
+    if _resolver(manifest_path, read_cargo_toml(manifest_path)) == "3":
+        max_rust_version = lowest or _rustc_version()
 
     loop = asyncio.new_event_loop()
     try:
         index = _Index(lookup, loop, request)
         index.prefetch((d for c in crates for d in c.deps), locked)
-        provider = CargoProvider(index, locked=locked, prereleases=prereleases)
+        provider = CargoProvider(
+            index, locked=locked, prereleases=prereleases, max_rust_version=max_rust_version
+        )
         requirements = []
         for crate in crates:
             requirements += provider.root_requirements(crate.deps, crate.features)

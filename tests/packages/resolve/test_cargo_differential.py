@@ -14,7 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from _support.cargo_registry import CargoWorld, Crate, Dep, Graph, cargo_binary, write_project
+from _support.cargo_registry import (
+    CargoWorld,
+    Crate,
+    Dep,
+    Graph,
+    cargo_binary,
+    rustup_home,
+    write_project,
+)
+from tuskops.errors import PackageError
 from tuskops.packages.resolve.pubgrub import ResolutionImpossible
 
 pytestmark = pytest.mark.usefixtures("package_env")
@@ -36,7 +45,11 @@ def cargo() -> str:
 
 
 @pytest.fixture
-def world_factory(tmp_path: Path, cargo: str) -> Generator[list[CargoWorld], None, None]:
+def world_factory(
+    tmp_path: Path, cargo: str, monkeypatch: pytest.MonkeyPatch
+) -> Generator[list[CargoWorld], None, None]:
+    # ``package_env`` moved HOME: keep rustup's toolchains (tuskops runs ``rustc --version``).
+    monkeypatch.setenv("RUSTUP_HOME", rustup_home())
     worlds: list[CargoWorld] = []
     yield worlds
     for world in worlds:
@@ -358,3 +371,117 @@ def test_workspace_members_and_path_dependencies(
     assert 'name = "app"' in text
     assert '"core-lib",' in text
     assert 'name = "tool-dev"' in text
+
+
+#: (graph, [dependencies] lines, [package] extra lines): more graphs locked byte for byte alike.
+_SAME: dict[str, tuple[Graph, str, str]] = {
+    "a requested feature only an older version has": (
+        {"c": {"1.0.0": Crate(features={"x": []}), "1.1.0": Crate()}},
+        'c = { version = "1", features = ["x"] }',
+        "",
+    ),
+    "a feature of a renamed optional dependency": (
+        {
+            "lib": {
+                "1.0.0": Crate(
+                    deps=[Dep("al", "1", optional=True, package="real")],
+                    features={"f": ["al/x"]},
+                )
+            },
+            "real": {"1.0.0": Crate(deps=[Dep("q", "1", optional=True)], features={"x": ["q"]})},
+            "q": {"1.0.0": Crate()},
+        },
+        'lib = { version = "1", features = ["f"] }',
+        "",
+    ),
+    "features asked by a dev-dependency unify into the lock": (
+        {"lib": {"1.0.0": Crate(deps=[Dep("q", "1", optional=True)])}, "q": {"1.0.0": Crate()}},
+        'lib = "1"\n\n[dev-dependencies]\nlib = { version = "1", features = ["q"] }',
+        "",
+    ),
+    "0.0.x and 0.x caret ranges": (
+        {"z": {v: Crate() for v in ("0.0.1", "0.0.2", "0.1.0", "0.1.5")}},
+        'z = "0.0.1"\nz2 = { package = "z", version = "0.1" }\n'
+        'z3 = { package = "z", version = "^0.0" }',
+        "",
+    ),
+    "a pre-release bound across ranges": (
+        {"p": {"0.9.0": Crate(), "1.0.0-rc.1": Crate()}},
+        'p = ">=0.9.0, <=1.0.0-rc.1"',
+        "",
+    ),
+    "an optional dependency of another target": (
+        {
+            "lib": {
+                "1.0.0": Crate(
+                    deps=[Dep("w", "1", optional=True, target="cfg(windows)")],
+                    features={"win": ["dep:w"]},
+                )
+            },
+            "w": {"1.0.0": Crate()},
+        },
+        'lib = { version = "1", features = ["win"] }',
+        "",
+    ),
+    "resolver 3 prefers versions for the package's rust-version": (
+        {"m": {"1.0.0": Crate(rust_version="1.60"), "1.1.0": Crate(rust_version="1.99")}},
+        'm = "1"',
+        'edition = "2024"\nrust-version = "1.90"\n',
+    ),
+    "resolver 3 without rust-version uses the installed rustc's": (
+        {"m": {"1.0.0": Crate(rust_version="1.60"), "1.1.0": Crate(rust_version="999.0")}},
+        'm = "1"',
+        'edition = "2024"\n',
+    ),
+    "resolver 2 ignores rust-version; an old rust-version gets Cargo.lock v3": (
+        {"m": {"1.0.0": Crate(rust_version="1.60"), "1.1.0": Crate(rust_version="1.99")}},
+        'm = "1"',
+        'edition = "2021"\nrust-version = "1.70"\n',
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_SAME))
+def test_more_graphs_lock_alike(world_factory: list[CargoWorld], tmp_path: Path, case: str) -> None:
+    graph, deps, package_extra = _SAME[case]
+    world = _world(world_factory, tmp_path, graph)
+    package = package_extra or 'edition = "2021"\n'
+    manifest = f'[package]\nname = "demo"\nversion = "0.1.0"\n{package}\n[dependencies]\n{deps}\n'
+    project = write_project(tmp_path / "demo", manifest)
+    _same_lock(world, project)
+
+
+#: Graphs Cargo refuses to lock: tuskops refuses them too.
+_FAIL: dict[str, tuple[Graph, str]] = {
+    "a dependency cycle": (
+        {"a": {"1.0.0": Crate(deps=[Dep("b", "1")])}, "b": {"1.0.0": Crate(deps=[Dep("a", "1")])}},
+        'a = "1"',
+    ),
+    "a cycle through a build-dependency": (
+        {
+            "a": {"1.0.0": Crate(deps=[Dep("b", "1")])},
+            "b": {"1.0.0": Crate(deps=[Dep("a", "1", kind="build")])},
+        },
+        'a = "1"',
+    ),
+    "a crate the registry does not have": (
+        {"a": {"1.0.0": Crate(deps=[Dep("ghost", "1")])}},
+        'a = "1"',
+    ),
+    "a feature no version has": (
+        {"c": {"1.0.0": Crate(), "1.1.0": Crate()}},
+        'c = { version = "1", features = ["nope"] }',
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_FAIL))
+def test_both_refuse(world_factory: list[CargoWorld], tmp_path: Path, case: str) -> None:
+    graph, deps = _FAIL[case]
+    world = _world(world_factory, tmp_path, graph)
+    project = write_project(tmp_path / "demo", _manifest(deps))
+    code, message = world.cargo_lock(project)
+    assert code != 0, message
+    with pytest.raises(PackageError) as caught:
+        world.tuskops_lock(project)
+    assert str(caught.value)

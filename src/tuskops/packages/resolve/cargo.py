@@ -37,10 +37,10 @@ from a callable (prefetched by :mod:`tuskops.packages.lock_cargo`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from tuskops.errors import VersionSyntaxError
+from tuskops.errors import PackageError, VersionSyntaxError
 from tuskops.packages.ecosystems.cargo import SCHEME, CargoConstraint, CargoVersion
 from tuskops.packages.resolve.base import ROOT, Requirement, Unavailable
 from tuskops.packages.resolve.pubgrub import DEFAULT_MAX_STEPS, ResolutionImpossible, resolve
@@ -51,9 +51,11 @@ __all__ = [
     "CargoResolution",
     "CrateDep",
     "CrateRelease",
+    "CyclicDependency",
     "compat_range",
     "readable",
     "resolve_cargo",
+    "rust_version_key",
 ]
 
 Key = tuple[str, CargoVersion]
@@ -94,6 +96,8 @@ class CrateRelease:
     yanked: bool = False
     links: str | None = None
     checksum: str | None = None
+    #: The ``rust-version`` it declares (``1.70``), for the MSRV-aware resolver.
+    rust_version: str | None = None
 
 
 def compat_range(version: CargoVersion) -> str:
@@ -152,7 +156,8 @@ class CargoProvider:
     ``index(name)`` gives a crate's releases (None: no such crate). ``locked`` maps a crate
     name to the versions the previous lock pins (tried first, allowed when yanked).
     ``prereleases``: None for Cargo's rule, True to accept pre-releases in any matching
-    range, False never.
+    range, False never. ``max_rust_version`` (resolver 3's ``incompatible-rust-versions =
+    "fallback"``): versions whose ``rust-version`` is above it come after the others.
     """
 
     def __init__(
@@ -161,8 +166,10 @@ class CargoProvider:
         *,
         locked: Mapping[str, Collection[str]] | None = None,
         prereleases: bool | None = None,
+        max_rust_version: str | None = None,
     ) -> None:
         self.index = index
+        self.max_rust_version = rust_version_key(max_rust_version) if max_rust_version else None
         self.prereleases = prereleases
         self.locked: dict[str, set[CargoVersion]] = {}
         for name, versions in (locked or {}).items():
@@ -291,7 +298,14 @@ class CargoProvider:
             if any(_feature_values(release, f) is None for f in wanted):
                 continue
             found.append(version)
-        found.sort(key=lambda v: (v in locked, v), reverse=True)
+        limit = self.max_rust_version
+        if limit is None:
+            found.sort(key=lambda v: (v in locked, v), reverse=True)
+        else:
+            found.sort(
+                key=lambda v: (v in locked, _fits(releases[v].rust_version, limit), v),
+                reverse=True,
+            )
         return found
 
     def dependencies(self, name: str, version: CargoVersion) -> Sequence[Requirement[CargoVersion]]:
@@ -375,6 +389,20 @@ class CargoProvider:
         if feature and not name.split("@", 1)[1].startswith("("):
             return f"{crate} {version} (feature {feature})"
         return f"{crate} {version}"
+
+
+def rust_version_key(text: str) -> tuple[int, int, int]:
+    """A ``rust-version`` (``1.70``, ``1.70.1``, ``1.80.0-nightly``) as a comparable triple;
+    a pre-release counts as its release, as Cargo's ``RustVersion`` does."""
+    parts = text.strip().split("-", 1)[0].split(".")
+    numbers = [int(p) if p.isdigit() else 0 for p in parts[:3]]
+    while len(numbers) < 3:
+        numbers.append(0)
+    return (numbers[0], numbers[1], numbers[2])
+
+
+def _fits(rust_version: str | None, limit: tuple[int, int, int]) -> bool:
+    return rust_version is None or rust_version_key(rust_version) <= limit
 
 
 def _slot(index: int) -> CargoVersion:
@@ -504,4 +532,44 @@ def resolve_cargo(
                 f"left out: {'; '.join(notes)}."
             )
         raise ResolutionImpossible(exc.derivation, explanation) from None
-    return _build(provider, solution)
+    result = _build(provider, solution)
+    _check_cycles(result)
+    return result
+
+
+class CyclicDependency(PackageError):
+    """Crates that depend on themselves through normal or build dependencies, which Cargo
+    refuses (``cyclic package dependency``)."""
+
+
+def _check_cycles(result: CargoResolution) -> None:
+    done: set[Key] = set()
+    for start in sorted(result.edges):
+        if start in done:
+            continue
+        path: list[Key] = []
+        on_path: set[Key] = set()
+        stack: list[tuple[Key, Iterator[Key]]] = [(start, iter(sorted(result.edges[start])))]
+        path.append(start)
+        on_path.add(start)
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                path.pop()
+                on_path.discard(node)
+                done.add(node)
+                continue
+            if child in on_path:
+                cycle = [*path[path.index(child) :], child]
+                chain = " -> ".join(f"{n} {v}" for n, v in cycle)
+                raise CyclicDependency(
+                    f"cyclic package dependency: package `{child[0]} v{child[1]}` depends on "
+                    f"itself. Cycle: {chain}"
+                )
+            if child in done:
+                continue
+            path.append(child)
+            on_path.add(child)
+            stack.append((child, iter(sorted(result.edges.get(child, ())))))
