@@ -17,7 +17,9 @@ Choices, as Bundler 2.3 makes them:
 * A Gemfile gem limited to ``platforms:`` is resolved only when one of them applies to a lock
   platform (``jruby`` to ``java``, ``mingw``/``x64_mingw``/``mswin``/``windows`` to Windows
   platforms, ``ruby``/``mri``/``truffleruby`` to the others), but listed in ``DEPENDENCIES``.
-* Versions pinned by an existing lockfile are kept unless ``--upgrade NAME``/``--upgrade-all``.
+* Versions pinned by an existing lockfile are kept unless ``--upgrade-all``, or
+  ``--upgrade NAME``, which (like ``bundle lock --update NAME``) frees NAME and every gem it
+  depends on in the old lockfile, transitively.
 * ``BUNDLED WITH``: the existing lockfile's, else the installed Bundler's; left out without
   either (Bundler reads such a lockfile).
 * ``request.options`` may set ``ruby_version``, ``rubygems_version``, ``platforms`` (a list)
@@ -152,7 +154,7 @@ def lock_rubygems_project(project: Path, request: LockRequest) -> Lockfile:
     if isinstance(ruby_line, Mapping) and ruby_line.get("version") and target.ruby:
         roots.append(requirement(RUBY, str(ruby_line["version"])))
 
-    preferences = request.preferred(target_path)
+    preferences = _preferences(request, previous)
     request.report(f"resolving {len(roots)} gems")
     with RubygemsProvider(
         request.lookup,
@@ -175,6 +177,31 @@ def lock_rubygems_project(project: Path, request: LockRequest) -> Lockfile:
         packages=tuple(packages),
         extra=_lock_extra(manifest, packages, target, previous),
     )
+
+
+def _preferences(request: LockRequest, previous: Lockfile | None) -> dict[str, str]:
+    """Gem -> version to keep from the previous lockfile. As ``bundle lock --update NAME``
+    (without ``--conservative``) does, upgrading a gem frees the gems it depends on in the
+    old lockfile too, transitively."""
+    if previous is None or request.upgrade_all:
+        return {}
+    edges: dict[str, set[str]] = {}
+    for package in previous.packages:
+        edges.setdefault(package.name, set()).update(
+            d.strip().partition(" ")[0] for d in package.dependencies
+        )
+    freed: set[str] = set()
+    stack = list(request.upgrade)
+    while stack:
+        name = stack.pop()
+        if name not in freed:
+            freed.add(name)
+            stack.extend(edges.get(name, ()))
+    kept: dict[str, str] = {}
+    for package in previous.packages:
+        if package.name not in freed:
+            kept.setdefault(package.name, package.version)
+    return kept
 
 
 def _packages(
