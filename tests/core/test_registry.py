@@ -78,7 +78,7 @@ def test_duplicate_names_are_refused() -> None:
         registry.register(Echo())
 
 
-PLANNED_NAMES = ["istio", "wasm", "multicloud"]
+PLANNED_NAMES = ["istio", "multicloud"]
 
 
 @pytest.mark.parametrize("name", PLANNED_NAMES)

@@ -70,11 +70,6 @@ _PLATFORM = [
         ("gateway", "route", "canary", "mtls", "authorization", "circuit_breaker"),
     ),
     _planned(
-        "wasm",
-        "Compile C and Rust to WebAssembly, optimise, run sandboxed, package for npm.",
-        ("build", "call", "inspect", "pack"),
-    ),
-    _planned(
         "multicloud",
         "One function spec deployed to AWS Lambda, Azure Functions and Google Cloud Functions.",
         ("function", "traffic", "failover", "cost"),
@@ -85,5 +80,11 @@ _PLATFORM = [
 def platform_operators() -> list[Operator]:
     from tuskops.kubernetes.operator import KubernetesOperator
     from tuskops.packages.operators import package_operators
+    from tuskops.wasm.operator import WasmOperator
 
-    return [KubernetesOperator(), *(cls() for cls in _PLATFORM), *package_operators()]
+    return [
+        KubernetesOperator(),
+        WasmOperator(),
+        *(cls() for cls in _PLATFORM),
+        *package_operators(),
+    ]

@@ -10,6 +10,11 @@ dependencies), also written atomically. Only files listed there are ever updated
 file tuskops did not write is never touched. The one exception is adoption: a file that already
 holds exactly the bytes tuskops would write (e.g. after a crash between writing a file and the
 index) is taken over without being rewritten.
+
+Artifacts (``format = "artifact"``, see :mod:`tuskops.core.artifacts`) are files a builder
+produces at apply time, such as a compiled WebAssembly module. Their recipe is kept in the
+index; plans compare recipes (and notice a file edited since), and only apply builds. An
+artifact is never adopted: its bytes are not known before it is built.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from tuskops.core.artifacts import ARTIFACT_FORMAT, build_artifact, check_recipe
 from tuskops.core.render import EXTENSIONS, BodyParseError, parse_body, render_body
 from tuskops.core.resource import ORDER_DEFAULT, Resource
 from tuskops.core.targets.base import Observed, Target
@@ -45,15 +51,20 @@ class ManagedFile:
     format: str
     order: int = ORDER_DEFAULT
     depends_on: tuple[str, ...] = ()
+    #: An artifact's recipe (the body it was built from); None for rendered files.
+    recipe: Any = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "path": self.path,
             "sha256": self.sha256,
             "format": self.format,
             "order": self.order,
             "depends_on": list(self.depends_on),
         }
+        if self.recipe is not None:
+            data["recipe"] = self.recipe
+        return data
 
     @classmethod
     def from_json(cls, data: Any) -> ManagedFile:
@@ -63,11 +74,17 @@ class ManagedFile:
             format=str(data["format"]),
             order=int(data.get("order", ORDER_DEFAULT)),
             depends_on=tuple(str(d) for d in data.get("depends_on", ())),
+            recipe=data.get("recipe"),
         )
 
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _plain_json(body: Any) -> Any:
+    """``body`` as it reads back from the JSON index (tuples become lists, and so on)."""
+    return json.loads(json.dumps(body))
 
 
 class DirectoryTarget(Target):
@@ -138,7 +155,10 @@ class DirectoryTarget(Target):
         for resource in resources:
             try:
                 relative = self.relative_path(resource)
-                render_body(resource.body, resource.format)
+                if resource.format == ARTIFACT_FORMAT:
+                    check_recipe(resource)
+                else:
+                    render_body(resource.body, resource.format)
             except TargetError as exc:
                 message = str(exc)
                 problems.append(
@@ -191,6 +211,8 @@ class DirectoryTarget(Target):
         return []
 
     def expected_body(self, resource: Resource) -> Any:
+        if resource.format == ARTIFACT_FORMAT:
+            return _plain_json(resource.body)
         return parse_body(render_body(resource.body, resource.format), resource.format)
 
     def read(self, resources: Sequence[Resource]) -> dict[str, Observed | None]:
@@ -207,13 +229,16 @@ class DirectoryTarget(Target):
                 observed[resource.id] = None  # deleted by hand: plan a create
                 continue
             data, body, notes = current
-            wanted = render_body(resource.body, resource.format).encode()
+            if resource.format == ARTIFACT_FORMAT:
+                same = entry.recipe == _plain_json(resource.body) and _sha256(data) == entry.sha256
+            else:
+                same = data == render_body(resource.body, resource.format).encode()
             moved = entry.path != str(relative)
             if moved:
                 notes = (*notes, f"moves from {entry.path}")
             observed[resource.id] = Observed(
                 body=body,
-                in_sync=not moved and data == wanted,
+                in_sync=not moved and same,
                 location=str(relative),
                 notes=notes,
                 order=entry.order,
@@ -233,6 +258,8 @@ class DirectoryTarget(Target):
         )
 
     def _holds_exactly(self, absolute: Path, resource: Resource) -> bool:
+        if resource.format == ARTIFACT_FORMAT:
+            return False  # its bytes are only known once built
         try:
             return (
                 absolute.is_file()
@@ -257,6 +284,8 @@ class DirectoryTarget(Target):
         notes: list[str] = []
         if _sha256(data) != entry.sha256:
             notes.append("edited outside tuskops since the last apply")
+        if entry.format == ARTIFACT_FORMAT:
+            return data, entry.recipe, tuple(notes)
         text = data.decode("utf-8", errors="replace")
         try:
             body: Any = parse_body(text, entry.format)
@@ -304,13 +333,16 @@ class DirectoryTarget(Target):
         index = self._load_index()
         relative = self.relative_path(resource)
         absolute = self.root / relative
-        data = render_body(resource.body, resource.format).encode()
         previous = index.get(resource.id)
         owned = previous is not None and previous.path == str(relative)
         if not owned and absolute.exists() and not self._holds_exactly(absolute, resource):
             # Checked at plan time too; the directory may have changed since.
             what = "a directory" if absolute.is_dir() else "a file not written by tuskops"
             raise TargetError(f"{resource.id}: {relative} is {what}; not touching it")
+        if resource.format == ARTIFACT_FORMAT:
+            data = build_artifact(resource)
+        else:
+            data = render_body(resource.body, resource.format).encode()
         if not self._holds_exactly(absolute, resource):
             self._write_atomic(absolute, data, resource.id)
         if previous is not None and previous.path != str(relative):
@@ -321,6 +353,7 @@ class DirectoryTarget(Target):
             format=resource.format,
             order=resource.order,
             depends_on=tuple(resource.depends_on),
+            recipe=_plain_json(resource.body) if resource.format == ARTIFACT_FORMAT else None,
         )
         self._index_dirty = True
 
