@@ -193,6 +193,9 @@ class CargoWorld:
         self.registry = LocalRegistry()
         self.index_url = serve(self.registry, graph)
         self.home = cargo_home(tmp / "cargo-home", self.index_url)
+        #: Bumped by :meth:`publish`: tuskops's HTTP cache would otherwise keep the old index
+        #: for the ``max-age`` the local registry sends.
+        self.generation = 0
 
     def close(self) -> None:
         self.registry.httpd.shutdown()
@@ -203,6 +206,7 @@ class CargoWorld:
         for path in [p for p in self.registry.routes if p.startswith("/cargo/")]:
             del self.registry.routes[path]
         serve(self.registry, graph)
+        self.generation += 1
 
     def cargo_lock(self, project: Path, *args: str) -> tuple[int, str]:
         """(exit code, Cargo.lock text or Cargo's stderr) of ``cargo generate-lockfile`` (or
@@ -217,7 +221,7 @@ class CargoWorld:
             project_dir=project,
             env={"CARGO_HOME": str(self.home)},
             home=self.home.parent,
-            cache_dir=self.tmp / "tuskops-cache",
+            cache_dir=self.tmp / f"tuskops-cache-{self.generation}",
         )
 
     def request(self, project: Path, **options: Any) -> LockRequest:
