@@ -31,6 +31,7 @@ from tuskops.packages.ecosystems.nuget_files import read_packages_lock, write_pa
 from tuskops.packages.lock_nuget import (
     NuGetLockError,
     lock_nuget,
+    mapped_sources,
     nearest_group,
     parse_framework,
 )
@@ -164,6 +165,17 @@ def test_approximate_best_match_is_a_warning(feed: NuGetFeed, tmp_path: Path) ->
     assert warnings
     assert "Approx 1.0.0 was not found" in warnings[0]
     assert entry(lockfile, "NeedsApprox")["dependencies"] == {"Approx": "1.0.0"}
+
+
+def test_unlisted_versions_still_count(feed: NuGetFeed, tmp_path: Path) -> None:
+    # Restore reads versions from the flat container, which lists unlisted versions too:
+    # "Listedness does not affect restore" (NuGet/Home#14215; also #10931). So the unlisted
+    # 1.0.0 is the lowest applicable version of Old >= 1.0.0.
+    feed.add("Old", "1.0.0", listed=False)
+    feed.add("Old", "1.1.0")
+    feed.publish()
+    lockfile, _ = run_lock(feed, csproj(tmp_path / "app", {"Old": "1.0.0"}))
+    assert versions(lockfile) == {"Old": "1.0.0"}
 
 
 def test_floating_version_takes_the_highest_match(feed: NuGetFeed, tmp_path: Path) -> None:
@@ -463,6 +475,77 @@ def test_sources_from_nuget_config(feed: NuGetFeed, tmp_path: Path, package_env:
     lookup = PackageLookup(project_dir=project.parent, cache_dir=tmp_path / "cache")
     lockfile = lock_nuget(project, lookup=lookup)
     assert versions(lockfile) == {"Lib": "1.0.0"}
+
+
+@pytest.fixture
+def private_feed() -> Generator[NuGetFeed, None, None]:
+    """A second source: Private.Thing, and a "Lib 0.5.0" that must not be taken from it."""
+    registry = LocalRegistry()
+    nuget = NuGetFeed(registry)
+    nuget.add("Private.Thing", "1.0.0", {None: {"Lib": "[1.0.0, )"}})
+    nuget.add("Lib", "0.5.0")
+    nuget.publish()
+    yield nuget
+    registry.httpd.shutdown()
+    registry.httpd.server_close()
+
+
+def _nuget_config(folder: Path, sources: dict[str, str], mapping: dict[str, list[str]]) -> None:
+    adds = "".join(f'    <add key="{k}" value="{v}" />\n' for k, v in sources.items())
+    maps = "".join(
+        f'    <packageSource key="{k}">\n'
+        + "".join(f'      <package pattern="{p}" />\n' for p in patterns)
+        + "    </packageSource>\n"
+        for k, patterns in mapping.items()
+    )
+    mapping_xml = f"  <packageSourceMapping>\n{maps}  </packageSourceMapping>\n" if maps else ""
+    (folder / "NuGet.Config").write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n<configuration>\n  <packageSources>\n'
+        f"    <clear />\n{adds}  </packageSources>\n{mapping_xml}</configuration>\n"
+    )
+
+
+def test_sources_are_merged_without_mapping(
+    feed: NuGetFeed, private_feed: NuGetFeed, tmp_path: Path, package_env: Path
+) -> None:
+    # NuGet asks every source and takes the lowest applicable version across all of them.
+    project = csproj(tmp_path / "app", {"Lib": "0.1.0"})
+    _nuget_config(project.parent, {"public": feed.index_url, "corp": private_feed.index_url}, {})
+    lookup = PackageLookup(project_dir=project.parent, cache_dir=tmp_path / "cache")
+    lockfile = lock_nuget(project, lookup=lookup)
+    assert versions(lockfile) == {"Lib": "0.5.0"}
+
+
+def test_package_source_mapping(
+    feed: NuGetFeed, private_feed: NuGetFeed, tmp_path: Path, package_env: Path
+) -> None:
+    # "Package Source Mapping" (learn.microsoft.com/nuget/consume-packages/package-source-mapping):
+    # the most specific pattern wins, so Private.* comes from corp only and everything else
+    # from public only; corp's Lib 0.5.0 is never considered.
+    project = csproj(tmp_path / "app", {"Lib": "0.1.0", "Private.Thing": "1.0.0"})
+    sources = {"public": feed.index_url, "corp": private_feed.index_url}
+    _nuget_config(project.parent, sources, {"public": ["*"], "corp": ["Private.*"]})
+    lookup = PackageLookup(project_dir=project.parent, cache_dir=tmp_path / "cache")
+    lockfile = lock_nuget(project, lookup=lookup)
+    assert versions(lockfile) == {"Lib": "1.0.0", "Private.Thing": "1.0.0"}
+    # An id no pattern matches has no source: NU1100.
+    _nuget_config(project.parent, sources, {"corp": ["Private.*"]})
+    lookup = PackageLookup(project_dir=project.parent, cache_dir=tmp_path / "cache2")
+    with pytest.raises(NuGetLockError) as info:
+        lock_nuget(project, lookup=lookup)
+    assert info.value.codes == ("NU1100",)
+    assert (
+        "Unable to resolve 'Lib (>= 0.1.0)' for 'net8.0'. PackageSourceMapping is enabled"
+        in str(info.value)
+    )
+
+
+def test_mapped_sources_most_specific_pattern() -> None:
+    mapping = {"a": ["*"], "b": ["Contoso.*"], "c": ["Contoso.Lib", "Other"], "d": ["contoso.*"]}
+    assert mapped_sources("Contoso.Lib", mapping) == ("c",)
+    assert mapped_sources("Contoso.Tools", mapping) == ("b", "d")
+    assert mapped_sources("Newtonsoft.Json", mapping) == ("a",)
+    assert mapped_sources("Newtonsoft.Json", {"b": ["Contoso.*"]}) == ()
 
 
 # --- the command line -------------------------------------------------------------------------

@@ -3,14 +3,18 @@ Central Package Management), as ``dotnet restore`` with ``RestorePackagesWithLoc
 
 :func:`lock_nuget` reads the project file (``read_csproj``: one ``TargetFramework`` or several
 ``TargetFrameworks``), fetches the registrations of every package it needs from the configured
-NuGet v3 sources (``PackageLookup``: the ``NuGet.Config`` sources, all asked, versions merged),
-concurrently, level by level, on a private event loop; then for each target framework it takes
-each version's dependency group for that framework and runs NuGet's rules
+NuGet v3 sources (``PackageLookup``: the ``NuGet.Config`` sources, all asked, versions merged;
+with ``<packageSourceMapping>`` an id is asked only of the sources its most specific pattern
+names, NU1100 when none), concurrently, level by level, on a private event loop; then for each
+target framework it takes each version's dependency group for that framework and runs NuGet's
+rules
 (:func:`tuskops.packages.resolve.nuget.resolve`). Errors (NU1605, NU1107, NU1101, NU1102, NU1108)
 raise :class:`NuGetLockError` with NuGet's codes, messages and dependency paths; warnings (NU1603,
 NU1608, NU1701) go to ``request.report``. Each package's ``contentHash`` is the base64 SHA-512
 of its ``.nupkg`` as NuGet computes it: the catalog leaf's ``packageHash`` when the source has a
-catalog (nuget.org), else the hash of the downloaded ``.nupkg``.
+catalog (nuget.org), else the hash of the downloaded ``.nupkg``. Every version a source lists
+counts, unlisted ones too: restore reads versions from the flat container, which knows nothing
+of listing ("Listedness does not affect restore", NuGet/Home#14215).
 
 Target frameworks (hand-written: no Python library models NuGet's framework compatibility)
     NuGet's "Target frameworks" page and ``NuGet.Frameworks``' ``DefaultFrameworkMappings`` and
@@ -53,13 +57,18 @@ import base64
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from tuskops.errors import ManifestError, PackageError
 from tuskops.packages.api import PackageLookup
-from tuskops.packages.clients import PackageNotFound, artifact_hashes, fetch_artifact
+from tuskops.packages.clients import (
+    PackageNotFound,
+    artifact_hashes,
+    fetch_artifact,
+    fetch_package,
+)
 from tuskops.packages.ecosystems.nuget import SCHEME, NugetConstraint, NuGetVersion
 from tuskops.packages.ecosystems.nuget_files import (
     ECOSYSTEM,
@@ -82,6 +91,7 @@ __all__ = [
     "compatible",
     "lock_nuget",
     "lock_nuget_project",
+    "mapped_sources",
     "nearest_group",
     "parse_framework",
 ]
@@ -390,20 +400,92 @@ def _targets(manifest: Manifest) -> list[_Target]:
 # --- fetching -------------------------------------------------------------------------------------
 
 
+def mapped_sources(package_id: str, mapping: Mapping[str, Sequence[str]]) -> tuple[str, ...]:
+    """The source keys that may serve ``package_id`` under ``<packageSourceMapping>``.
+
+    NuGet's "Package Source Mapping": patterns are ids or id prefixes ending in ``*``; the most
+    specific pattern that matches wins (an exact id over any prefix, a longer prefix over a
+    shorter one), and every source listing that pattern is used. No match: no source."""
+    lid = package_id.lower()
+    best: tuple[int, str] | None = None
+    for patterns in mapping.values():
+        for pattern in patterns:
+            p = pattern.strip().lower()
+            if p.endswith("*"):
+                if not lid.startswith(p[:-1]):
+                    continue
+                score = len(p) - 1
+            elif p == lid:
+                score = len(p) + 1_000_000
+            else:
+                continue
+            if best is None or score > best[0]:
+                best = (score, p)
+    if best is None:
+        return ()
+    winner = best[1]
+    return tuple(
+        key for key, patterns in mapping.items() if winner in {x.strip().lower() for x in patterns}
+    )
+
+
 class _Feed:
-    """Registrations from ``lookup`` on a private loop, fetched concurrently a level at a time."""
+    """Registrations from ``lookup`` on a private loop, fetched concurrently a level at a time.
+
+    With ``<packageSourceMapping>`` (and no ``--registry`` override), each id is asked only of
+    the sources mapped to it; ``unmapped`` holds the ids no source may serve (NU1100)."""
 
     def __init__(self, lookup: PackageLookup, loop: asyncio.AbstractEventLoop) -> None:
         self.lookup = lookup
         self.loop = loop
         self.packages: dict[str, PackageInfo] = {}
         self.missing: set[str] = set()
+        self.unmapped: dict[str, str] = {}
         self._versions: dict[str, dict[NuGetVersion, Release]] = {}
+
+    def _mapping(self) -> Mapping[str, Sequence[str]] | None:
+        if self.lookup.registry is not None:
+            return None
+        mapping = self.lookup.settings(ECOSYSTEM).extra.get("packageSourceMapping")
+        return mapping if isinstance(mapping, Mapping) and mapping else None
+
+    async def _mapped(self, package_id: str, mapping: Mapping[str, Sequence[str]]) -> PackageInfo:
+        keys = {k.lower() for k in mapped_sources(package_id, mapping)}
+        registries = self.lookup.settings(ECOSYSTEM).registries
+        sources = [r for r in registries if r.name.lower() in keys]
+        if not sources:
+            self.unmapped[package_id.lower()] = ", ".join(r.name for r in registries)
+            raise PackageNotFound(ECOSYSTEM, package_id, "the mapped package sources")
+        client = self.lookup.client(ECOSYSTEM)
+        results = await asyncio.gather(
+            *(fetch_package(ECOSYSTEM, package_id, client=client, registry=r.url) for r in sources),
+            return_exceptions=True,
+        )
+        found: dict[str, Release] = {}
+        name = package_id
+        for source, result in zip(sources, results, strict=True):
+            if isinstance(result, PackageNotFound):
+                continue
+            if isinstance(result, BaseException):
+                raise result
+            name = result.name or name
+            for release in result.releases:
+                marks = {"tuskops_registry": source.name, "tuskops_registry_url": source.url}
+                found.setdefault(
+                    release.version, replace(release, extra={**release.extra, **marks})
+                )
+        if not found:
+            raise PackageNotFound(ECOSYSTEM, package_id, " or ".join(r.url for r in sources))
+        return PackageInfo(ecosystem=ECOSYSTEM, name=name, releases=tuple(found.values()))
 
     async def _fetch(self, package_id: str) -> None:
         key = package_id.lower()
+        mapping = self._mapping()
         try:
-            package, _ = await self.lookup.package(ECOSYSTEM, package_id)
+            if mapping is None:
+                package, _ = await self.lookup.package(ECOSYSTEM, package_id)
+            else:
+                package = await self._mapped(package_id, mapping)
         except PackageNotFound:
             self.missing.add(key)
             return
@@ -591,6 +673,22 @@ def _resolve_target(
     return resolve(target.roots, versions_of, dependencies_of, project=project_name)
 
 
+def _unmapped(feed: _Feed, target: _Target, issue: NuGetIssue) -> NuGetIssue:
+    """NU1101 for an id no mapped source may serve is NuGet's NU1100."""
+    sources = feed.unmapped.get(issue.package.lower())
+    if issue.code != "NU1101" or sources is None:
+        return issue
+    wanted = issue.paths[0].rsplit(" -> ", 1)[-1] if issue.paths else issue.package
+    return NuGetIssue(
+        "NU1100",
+        "error",
+        issue.package,
+        f"Unable to resolve '{wanted}' for '{target.name}'. PackageSourceMapping is enabled, "
+        f"the following source(s) were not considered: {sources}.",
+        issue.paths,
+    )
+
+
 def _central_versions(csproj: Path, manifest: Manifest) -> dict[str, str]:
     """Lower-cased id -> range of every ``PackageVersion`` item (Central Package Management),
     for the lock's ``CentralTransitive`` entries."""
@@ -644,7 +742,8 @@ def lock_nuget(
                 fallbacks.clear()
                 result = _resolve_target(feed, target, csproj.stem, {}, fallbacks)
             if result.errors:
-                raise NuGetLockError(csproj, target.name, result.errors)
+                errors = [_unmapped(feed, target, issue) for issue in result.errors]
+                raise NuGetLockError(csproj, target.name, errors)
             for issue in result.warnings:
                 request.report(f"warning {issue} [{target.name}]")
             for (package_id, version), fallback in sorted(fallbacks.items(), key=str):
