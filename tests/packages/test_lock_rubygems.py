@@ -216,6 +216,8 @@ def test_pkg_lock_conflict_prints_the_explanation(
     assert result.exit_code == 1
     assert "depends on rack (~> 2.2)" in result.output
     last = result.output.strip().splitlines()[-1]
-    assert last == "So, because the Gemfile depends on rack (>= 3), version solving failed."
-    assert "the Gemfile requires rack (~> 2.2)" in result.output
+    assert last.startswith("So, because the Gemfile depends on ")
+    assert last.endswith(", version solving failed.")
+    assert "rails (~> 7.0.0)" in result.output
+    assert "rack (>= 3)" in result.output
     assert not (root / "Gemfile.lock").exists()

@@ -166,7 +166,10 @@ def lock_rubygems_project(project: Path, request: LockRequest) -> Lockfile:
     ) as provider:
         for req in roots:
             provider.start(req.name)
-        solution = resolve(provider, roots, root_name=f"the {gemfile.name}")
+        # Among packages with equally few candidates the solver decides the first one it saw;
+        # it sees the root's requirements last to first, and Bundler (Molinillo) breaks such
+        # ties in Gemfile order: hand them over reversed so both pick the same solution.
+        solution = resolve(provider, roots[::-1], root_name=f"the {gemfile.name}")
         packages = _packages(provider, solution)
     global_remotes = [r.url for r in request.lookup.settings("rubygems").registries]
     packages = [_global_section(p, global_remotes) for p in packages]

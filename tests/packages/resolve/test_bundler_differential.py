@@ -41,17 +41,26 @@ def _bundle_env(home: Path) -> dict[str, str]:
     return env
 
 
-def bundle_lock(registry: GemRegistry, gemfile: str, where: Path) -> tuple[int, str, str]:
-    """``bundle lock`` in a fresh project: (exit code, Gemfile.lock text or "", output)."""
+def bundle_lock(
+    registry: GemRegistry,
+    gemfile: str,
+    where: Path,
+    *args: str,
+    previous: str | None = None,
+) -> tuple[int, str, str]:
+    """``bundle lock ARGS`` in a fresh project (with ``previous`` as its Gemfile.lock):
+    (exit code, Gemfile.lock text or "", output)."""
     if BUNDLE is None:
         pytest.skip("Bundler (`bundle`) is not installed")
     project = where / "bundler"
     project.mkdir()
     (project / "Gemfile").write_text(gemfile)
+    if previous is not None:
+        (project / "Gemfile.lock").write_text(previous)
     home = where / "bundler-home"
     home.mkdir()
     done = subprocess.run(
-        [BUNDLE, "lock"],
+        [BUNDLE, "lock", *args],
         cwd=project,
         env=_bundle_env(home),
         capture_output=True,
@@ -64,16 +73,20 @@ def bundle_lock(registry: GemRegistry, gemfile: str, where: Path) -> tuple[int, 
     return done.returncode, text, done.stdout + done.stderr
 
 
-def tuskops_lock(gemfile: str, where: Path) -> tuple[str | None, str]:
+def tuskops_lock(
+    gemfile: str, where: Path, *, previous: str | None = None, upgrade: frozenset[str] = frozenset()
+) -> tuple[str | None, str]:
     """tuskops's Gemfile.lock text (None when no set of versions works) and explanation."""
     project = where / "tuskops"
     project.mkdir()
     (project / "Gemfile").write_text(gemfile)
+    if previous is not None:
+        (project / "Gemfile.lock").write_text(previous)
     home = where / "tuskops-home"
     home.mkdir()
     lookup = PackageLookup(project_dir=project, env={}, home=home, cache_dir=home / "cache")
     try:
-        lock = lock_rubygems_project(project, LockRequest(lookup=lookup))
+        lock = lock_rubygems_project(project, LockRequest(lookup=lookup, upgrade=upgrade))
     except ResolutionImpossible as exc:
         return None, exc.explanation
     return write_gemfile_lock(lock), ""
@@ -147,6 +160,23 @@ CASES: Mapping[str, tuple[Graph, str]] = {
         },
         'gem "native"\n',
     ),
+    "two solutions: Gemfile order breaks the tie": (
+        {
+            "x": {"1.0": {}, "2.0": {"deps": {"z": "= 1.0"}}},
+            "y": {"1.0": {}, "2.0": {"deps": {"z": "= 2.0"}}},
+            "z": {"1.0": {}, "2.0": {}},
+        },
+        'gem "y"\ngem "x"\n',
+    ),
+    "two solutions: dependency order breaks the tie": (
+        {
+            "p": {"1.0": {"deps": {"x": ">= 0", "y": ">= 0"}}},
+            "x": {"1.0": {}, "2.0": {"deps": {"z": "= 2.0"}}},
+            "y": {"1.0": {}, "2.0": {"deps": {"z": "= 1.0"}}},
+            "z": {"1.0": {}, "2.0": {}},
+        },
+        'gem "p"\n',
+    ),
     "no solution": (
         {
             "left": {"1.0.0": {"deps": {"core": "~> 1.0"}}},
@@ -198,3 +228,60 @@ def test_the_conflict_explanation_ends_at_the_gemfile(tmp_path: Path) -> None:
     assert last.endswith("version solving failed."), last
     assert "core (~> 1.0)" in explanation
     assert "core (~> 2.0)" in explanation
+
+
+RELOCK_GRAPH: Graph = {
+    "rails": {
+        "7.0.0": {"deps": {"rack": "~> 2.2", "tzinfo": ">= 2"}},
+        "7.1.0": {"deps": {"rack": ">= 2.2.4", "tzinfo": ">= 2"}},
+    },
+    "rack": {"2.2.3": {}, "2.2.8": {}, "3.0.0": {}},
+    "tzinfo": {"2.0.5": {}, "2.0.6": {}},
+    "puma": {"5.0.0": {"deps": {"nio4r": "~> 2.0"}}, "6.0.0": {"deps": {"nio4r": "~> 2.0"}}},
+    "nio4r": {"2.5.0": {}, "2.7.0": {}},
+}
+
+
+def _previous_lock(registry: GemRegistry) -> str:
+    return (
+        "GEM\n"
+        f"  remote: {registry.source}\n"
+        "  specs:\n"
+        "    nio4r (2.5.0)\n"
+        "    puma (5.0.0)\n"
+        "      nio4r (~> 2.0)\n"
+        "    rack (2.2.3)\n"
+        "    rails (7.0.0)\n"
+        "      rack (~> 2.2)\n"
+        "      tzinfo (>= 2)\n"
+        "    tzinfo (2.0.5)\n"
+        "\n"
+        "PLATFORMS\n"
+        "  x86_64-linux\n"
+        "\n"
+        "DEPENDENCIES\n"
+        "  puma\n"
+        "  rails\n"
+        "\n"
+        "BUNDLED WITH\n"
+        "   2.3.15\n"
+    )
+
+
+@pytest.mark.parametrize("update", [(), ("rails",), ("puma",)])
+def test_relocking_keeps_and_updates_as_bundler_does(
+    update: tuple[str, ...], tmp_path: Path
+) -> None:
+    with GemRegistry(RELOCK_GRAPH) as registry:
+        text = gemfile(registry, 'gem "rails"\ngem "puma"\n')
+        previous = _previous_lock(registry)
+        args = ("--update", *update) if update else ()
+        code, bundler_lock, output = bundle_lock(registry, text, tmp_path, *args, previous=previous)
+        ours, explanation = tuskops_lock(
+            text, tmp_path, previous=previous, upgrade=frozenset(update)
+        )
+    assert code == 0, output
+    assert ours is not None, explanation
+    assert ours == bundler_lock
+    if not update:
+        assert ours == previous

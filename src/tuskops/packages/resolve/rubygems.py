@@ -393,7 +393,10 @@ class RubygemsProvider:
                 req = self._requirement(name, version, pseudo, text)
                 if req.allowed != _ANY.ranges:  # ``>= 0`` is Bundler's "none"
                     requirements.append(req)
-        return requirements
+        # Among packages with equally few candidates the solver decides the one it saw first,
+        # and it sees a version's dependencies last to first; Bundler (Molinillo) breaks such
+        # ties in the order the dependencies are listed. Reversed, both pick the same solution.
+        return requirements[::-1]
 
     def _requirement(
         self, owner: str, version: RubygemsVersion, name: str, constraint: str
