@@ -178,6 +178,16 @@ def test_unlisted_versions_still_count(feed: NuGetFeed, tmp_path: Path) -> None:
     assert versions(lockfile) == {"Old": "1.0.0"}
 
 
+def test_dependency_without_a_version(feed: NuGetFeed, tmp_path: Path) -> None:
+    # A dependency with no range allows every version (VersionRange.All): the lowest is
+    # taken, and the lock file writes the range as "(, )".
+    feed.add("Loose", "1.0.0", {None: {"Lib": ""}})
+    feed.publish()
+    lockfile, _ = run_lock(feed, csproj(tmp_path / "app", {"Loose": "1.0.0"}))
+    assert versions(lockfile) == {"Loose": "1.0.0", "Lib": "1.0.0"}
+    assert entry(lockfile, "Loose")["dependencies"] == {"Lib": "(, )"}
+
+
 def test_floating_version_takes_the_highest_match(feed: NuGetFeed, tmp_path: Path) -> None:
     # DR "Floating versions": 1.* resolves to the highest 1.x on the feed.
     project = csproj(tmp_path / "app", {"Float": "1.*"})

@@ -324,7 +324,9 @@ def legacy_short_range(constraint: NugetConstraint) -> str:
 
 
 def _dep_range(dep: Dependency) -> str:
-    return legacy_short_range(SCHEME.parse_constraint(dep.constraint or "0.0.0"))
+    if not dep.constraint.strip():
+        return "(, )"  # VersionRange.All, a dependency without a version
+    return legacy_short_range(SCHEME.parse_constraint(dep.constraint))
 
 
 # --- the project --------------------------------------------------------------------------------
