@@ -165,6 +165,20 @@ CASES: dict[str, Case] = {
         },
         require={"acme/z": "*", "acme/a": "*"},
     ),
+    # Branch aliases: ^1.3@dev is met by dev-main aliased as 1.3.x-dev; a default branch is
+    # aliased as 9999999-dev; the lock records the branches.
+    "branch-alias": Case(
+        graph={
+            "acme/a": {
+                "1.2.0": {},
+                "dev-main": {"extra": {"branch-alias": {"dev-main": "1.3.x-dev"}}},
+                "dev-old": {"extra": {"branch-alias": {"dev-main": "9.0.x-dev"}}},
+            },
+            "acme/b": {"1.0.0": {}, "dev-trunk": {"default-branch": True}},
+            "acme/c": {"1.0.0": {"require": {"acme/a": "^1.3@dev"}}},
+        },
+        require={"acme/c": "^1.0", "acme/a": "^1.0@dev", "acme/b": ">=2.0@dev"},
+    ),
     # Package metadata as Packagist serves it: every field the lock carries.
     "lock-fields": Case(
         graph={
@@ -269,3 +283,93 @@ def test_same_lock_as_composer(
     theirs = (theirs_dir / "composer.lock").read_text()
     ours = write_composer_lock(lock_composer(ours_dir, request))
     assert ours == theirs
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A measured difference (docs/resolution-composer.md): what each tool locks, as
+    ``{name: version}`` of ``packages``, or None where it finds no solution."""
+
+    graph: Mapping[str, Mapping[str, Mapping[str, Any]]]
+    require: Mapping[str, str]
+    composer: Mapping[str, str] | None
+    tuskops: Mapping[str, str] | None
+
+
+DIFFERENCES: dict[str, Difference] = {
+    # Which package gives way: Composer decides root requirements in composer.json order (p1
+    # keeps its newest), PubGrub the package with the fewest candidates, ties to the one
+    # derived first (here p2).
+    "decision-order": Difference(
+        graph={
+            "acme/p1": {"1.1.0": {}, "2.0.0": {"require": {"acme/p2": "<2.0"}}},
+            "acme/p2": {"1.0.0": {}, "1.1.0": {"require": {"acme/p1": "<2.0"}}},
+        },
+        require={"acme/p1": "*", "acme/p2": "*"},
+        composer={"acme/p1": "2.0.0", "acme/p2": "1.0.0"},
+        tuskops={"acme/p1": "1.1.0", "acme/p2": "1.1.0"},
+    ),
+    # A dependency's replace: Composer lets acme/a stand in for acme/c.
+    "dependency-replace": Difference(
+        graph={
+            "acme/a": {"1.0.0": {"replace": {"acme/c": "self.version"}}},
+            "acme/c": {"1.0.0": {}},
+        },
+        require={"acme/a": "^1.0", "acme/c": "^1.0"},
+        composer={"acme/a": "1.0.0"},
+        tuskops={"acme/a": "1.0.0", "acme/c": "1.0.0"},
+    ),
+    # A dependency's conflict: Composer keeps acme/b below 1.1.
+    "dependency-conflict": Difference(
+        graph={
+            "acme/a": {"1.0.0": {"conflict": {"acme/b": ">=1.1"}}},
+            "acme/b": {"1.0.0": {}, "1.1.0": {}},
+        },
+        require={"acme/a": "^1.0", "acme/b": "^1.0"},
+        composer={"acme/a": "1.0.0", "acme/b": "1.0.0"},
+        tuskops={"acme/a": "1.0.0", "acme/b": "1.1.0"},
+    ),
+    # A dependency's provide: Composer finds the virtual package among loaded packages.
+    "dependency-provide": Difference(
+        graph={
+            "acme/impl": {"1.0.0": {"provide": {"acme/api-implementation": "1.0"}}},
+            "acme/user": {
+                "1.0.0": {"require": {"acme/api-implementation": "^1.0", "acme/impl": "*"}}
+            },
+        },
+        require={"acme/user": "*"},
+        composer={"acme/impl": "1.0.0", "acme/user": "1.0.0"},
+        tuskops=None,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DIFFERENCES))
+def test_known_difference(name: str, tmp_path: Path, tmp_home: Path) -> None:
+    if COMPOSER is None:
+        pytest.skip("composer is not installed (the differential tests compare with it)")
+    spec = DIFFERENCES[name]
+    registry = ComposerRegistry(spec.graph)
+    try:
+        document = composer_json(registry, spec.require)
+        theirs_dir, ours_dir = tmp_path / "composer", tmp_path / "tuskops"
+        for directory in (theirs_dir, ours_dir):
+            directory.mkdir()
+            (directory / "composer.json").write_text(json.dumps(document, indent=4))
+        result = _run_composer(theirs_dir, tmp_path)
+        theirs: dict[str, str] | None = None
+        if result.returncode == 0:
+            lock = json.loads((theirs_dir / "composer.lock").read_text())
+            theirs = {p["name"]: p["version"] for p in lock["packages"]}
+        lookup = PackageLookup(project_dir=ours_dir, cache_dir=tmp_path / "tuskops-cache")
+        ours: dict[str, str] | None
+        try:
+            lockfile = lock_composer(ours_dir, LockRequest(lookup=lookup))
+            ours = {p.name: p.version for p in lockfile.packages if not p.dev}
+        except ResolutionImpossible:
+            ours = None
+    finally:
+        registry.close()
+    assert theirs == spec.composer, result.stdout + result.stderr
+    assert ours == spec.tuskops
+    assert theirs != ours

@@ -15,6 +15,7 @@ from tuskops.packages.ecosystems.composer import SCHEME, ComposerVersion
 from tuskops.packages.resolve.base import Requirement, Unavailable
 from tuskops.packages.resolve.composer import (
     ComposerProvider,
+    branch_alias,
     detect_platform,
     extract_stability_flags,
     platform_map,
@@ -238,3 +239,30 @@ def test_detect_platform_matches_the_local_php() -> None:
     if json_version:
         assert found["ext-json"] == json_version
     assert detect_platform("no-such-php-binary") == {}
+
+
+def test_branch_aliases_as_composer_reads_them() -> None:
+    def alias(version: str, **fields: Any) -> str | None:
+        found = branch_alias({"version": version, **fields})
+        return None if found is None else f"{found.normalized} {found.pretty}"
+
+    aliased = {"extra": {"branch-alias": {"dev-main": "1.3.x-dev"}}}
+    assert alias("dev-main", **aliased) == "1.3.9999999.9999999-dev 1.3.x-dev"
+    assert alias("dev-other", **aliased) is None  # not this branch's alias
+    assert alias("1.3.0", **aliased) is None  # only dev versions have aliases
+    assert alias("dev-main", extra={"branch-alias": {"dev-main": "1.3.0"}}) is None
+    assert alias("2.x-dev", extra={"branch-alias": {"2.x-dev": "3.0.x-dev"}}) is None
+    assert alias("2.x-dev", extra={"branch-alias": {"2.x-dev": "2.1.x-dev"}}) is not None
+    assert alias("dev-trunk", **{"default-branch": True}) == "9999999-dev 9999999-dev"
+    assert alias("1.x-dev", **{"default-branch": True}) is None
+
+    graph = {
+        "acme/a": {"1.2.0": {}, "dev-main": aliased},
+        "acme/b": {"1.0.0": {"require": {"acme/a": "^1.3"}}},
+    }
+    flags = {"acme/a": 20}
+    with ComposerProvider(None, listings=_listings(graph), stability_flags=flags) as provider:
+        solution = resolve(provider, [_req("acme/b", "*"), _req("acme/a", "^1.0@dev")])
+        chosen = provider.release("acme/a", solution["acme/a"])
+        assert (chosen.pretty, chosen.version.pretty) == ("dev-main", "1.3.x-dev")
+        assert provider.describe("acme/a", chosen.version) == "acme/a 1.3.x-dev (alias of dev-main)"

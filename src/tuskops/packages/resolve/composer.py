@@ -36,8 +36,14 @@ What Composer 2.5 does, and this provider does the same way:
   those names (when the constraints overlap), and a requirement on the root's own name is
   satisfied by the root. The root's ``conflict`` removes the versions it names.
 
+* **Branch aliases** (``extra.branch-alias``, and ``9999999-dev`` for a ``default-branch``)
+  are candidates of their own: ``^1.3@dev`` can pick ``dev-main`` aliased as ``1.3.x-dev``,
+  and the lock records ``dev-main``.
+
 Not done (see docs/resolution-composer.md): ``replace``/``provide``/``conflict`` declared by
-dependencies, branch aliases (``extra.branch-alias``) and inline aliases (``1.0 as 2.0``).
+dependencies, inline aliases (``1.0 as 2.0``), and a branch required both by its name and
+through its alias (one version per package here; Composer installs the alias and the
+branch together).
 
 Registry I/O runs on a private event loop in a background thread, as in the PyPI provider:
 asking for candidates starts fetching the listings of the best candidates' dependencies, so
@@ -74,12 +80,14 @@ from tuskops.packages.versions import Ranges
 
 __all__ = [
     "COMPOSER_VERSION",
+    "DEFAULT_BRANCH_ALIAS",
     "DEFAULT_PREFETCH",
     "PLUGIN_API_VERSION",
     "RUNTIME_API_VERSION",
     "ComposerProvider",
     "Platform",
     "Release",
+    "branch_alias",
     "detect_platform",
     "extract_stability_flags",
     "platform_map",
@@ -266,17 +274,66 @@ def platform_map(
 
 @dataclass(frozen=True)
 class Release:
-    """One version of a package as its repository lists it (``entry`` expanded, whole)."""
+    """One version of a package as its repository lists it (``entry`` expanded, whole).
+
+    A branch alias is a release of its own whose ``version`` is the alias (``1.3.x-dev``)
+    and whose ``entry`` is the aliased branch's: the lock records the branch."""
 
     name: str
     version: ComposerVersion
     entry: Mapping[str, Any]
     repository: str = ""
     platform: bool = False
+    #: For a branch alias: the aliased branch's version (``dev-main``).
+    alias_of: ComposerVersion | None = None
 
     @property
     def pretty(self) -> str:
+        """The version as the repository writes it (the branch's, for an alias)."""
         return str(self.entry.get("version", self.version.pretty))
+
+
+#: ``VersionParser::DEFAULT_BRANCH_ALIAS``: the alias of a default branch with no other.
+DEFAULT_BRANCH_ALIAS = "9999999-dev"
+_NUMERIC_ALIAS_PREFIX = re.compile(r"((?:\d+\.)*\d+)(?:\.x)?-dev\Z", re.I)
+
+
+def branch_alias(entry: Mapping[str, Any]) -> ComposerVersion | None:
+    """``ArrayLoader::getBranchAlias``: the version a dev release is aliased to
+    (``extra.branch-alias`` naming this branch, else ``9999999-dev`` for the default branch),
+    with its pretty form (``1.3.x-dev``); None when it has none."""
+    version = str(entry.get("version", ""))
+    if not (version.startswith("dev-") or version.endswith("-dev")):
+        return None
+    extra = entry.get("extra")
+    aliases = extra.get("branch-alias") if isinstance(extra, Mapping) else None
+    if isinstance(aliases, Mapping):
+        for source, target in aliases.items():
+            if not isinstance(target, str) or not target.endswith("-dev"):
+                continue
+            if target == DEFAULT_BRANCH_ALIAS:
+                normalized = DEFAULT_BRANCH_ALIAS
+            else:
+                try:
+                    normalized = SCHEME.parse_version(target).normalized
+                except VersionSyntaxError:
+                    continue
+            if not normalized.endswith("-dev") or normalized.startswith("dev-"):
+                continue
+            if version.lower() != str(source).lower():
+                continue
+            source_prefix = _NUMERIC_ALIAS_PREFIX.match(str(source))
+            target_prefix = _NUMERIC_ALIAS_PREFIX.match(target)
+            if (
+                source_prefix
+                and target_prefix
+                and not target_prefix.group(1).lower().startswith(source_prefix.group(1).lower())
+            ):
+                continue
+            return ComposerVersion.of(normalized, re.sub(r"(\.9{7})+", ".x", normalized))
+    if entry.get("default-branch") is True and not _NUMERIC_ALIAS_PREFIX.match(version):
+        return ComposerVersion.of(DEFAULT_BRANCH_ALIAS, DEFAULT_BRANCH_ALIAS)
+    return None
 
 
 def release_version(entry: Mapping[str, Any]) -> ComposerVersion:
@@ -452,6 +509,9 @@ class ComposerProvider:
                     f"{where}: {key} entry {index}: unreadable version: {exc}"
                 ) from None
             listing.releases.append(Release(key, version, entry, where))
+            alias = branch_alias(entry)
+            if alias is not None:
+                listing.releases.append(Release(key, alias, entry, where, alias_of=version))
         return listing
 
     async def _fetch_listing(self, key: str) -> _Listing:
@@ -591,9 +651,12 @@ class ComposerProvider:
 
     def describe(self, name: str, version: ComposerVersion) -> str:
         try:
-            return f"{name} {self.release(name, version).pretty}"
+            release = self.release(name, version)
         except Unavailable:
             return f"{name} {version.pretty}"
+        if release.alias_of is not None:
+            return f"{name} {release.version.pretty} (alias of {release.pretty})"
+        return f"{name} {release.pretty}"
 
     @staticmethod
     def _links(release: Release, section: str) -> dict[str, Any]:
