@@ -17,7 +17,7 @@ from tuskops.wasm.errors import (
     WasmTrap,
 )
 from tuskops.wasm.sandbox import DirGrant, Limits, Sandbox, WasiOptions, invoke, run_wasi
-from wasm.wasm_fixtures import MATH_WAT, wasi_tool, wat
+from wasm.wasm_fixtures import MATH_WAT, abi_module, wasi_tool, wat
 
 MATH = wat(MATH_WAT)
 
@@ -293,3 +293,26 @@ def test_a_missing_host_directory_is_an_error(tmp_path: Path) -> None:
 def test_a_reactor_without_start_is_not_a_command() -> None:
     with pytest.raises(WasmArgumentError, match="no '_start' export"):
         run_wasi(MATH)
+
+
+def test_the_c_example_of_the_memory_abi_works() -> None:
+    # The C side of the ABI exactly as docs/wasm.md shows it; _initialize runs first.
+    box = Sandbox(Limits.strict())
+    assert box.call(abi_module(), "upper", "memory abi", returns="str") == "MEMORY ABI"
+    assert box.call(abi_module(), "upper", "x" * 100_000, returns="str") == "X" * 100_000
+
+
+def test_malloc_failing_at_the_limit_in_c_is_a_memory_error() -> None:
+    limits = Limits(memory_pages=64, timeout_seconds=30)
+    with pytest.raises(MemoryLimitExceeded, match="limit of 64 pages") as exc:
+        run_wasi(wasi_tool(), limits=limits, wasi=WasiOptions(args=["hog", "1000"]))
+    assert exc.value.stderr == b"malloc failed\n"
+
+
+def test_a_trap_with_memory_near_the_limit_says_so() -> None:
+    # One big request refused while half the memory is free: whether that caused the trap is
+    # not known, so it stays a trap, with the memory use in the message.
+    limits = Limits(memory_pages=64, timeout_seconds=30)
+    with pytest.raises(WasmTrap, match=r"of 64 pages in use; if a memory.grow was refused") as exc:
+        run_wasi(wasi_tool(), limits=limits, wasi=WasiOptions(args=["hog", "3000000"]))
+    assert type(exc.value) is WasmTrap

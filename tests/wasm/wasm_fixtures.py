@@ -76,6 +76,8 @@ WASI_TOOL_C = r"""
 #include <stdlib.h>
 #include <string.h>
 
+char *volatile last; /* keeps the allocations of "hog" from being optimised away */
+
 int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "hello") == 0) {
     printf("argc=%d", argc);
@@ -105,10 +107,39 @@ int main(int argc, char **argv) {
     puts("wrote");
     return 0;
   }
+  if (argc >= 3 && strcmp(argv[1], "hog") == 0) {
+    size_t n = (size_t)atoi(argv[2]);
+    for (;;) {
+      char *p = malloc(n);
+      if (!p) { fprintf(stderr, "malloc failed\n"); abort(); }
+      memset(p, 1, n);
+      last = p;
+    }
+  }
   if (argc >= 2 && strcmp(argv[1], "exit") == 0) exit(argc >= 3 ? atoi(argv[2]) : 0);
   if (argc >= 2 && strcmp(argv[1], "abort") == 0) abort();
   fprintf(stderr, "usage: tool hello|read PATH|write PATH|exit N|abort\n");
   return 2;
+}
+"""
+
+
+#: The memory ABI in C, as docs/wasm.md shows it (a reactor: no main).
+ABI_C = r"""
+#include <stdint.h>
+#include <stdlib.h>
+
+__attribute__((export_name("alloc"))) void *alloc(uint32_t len) { return malloc(len); }
+__attribute__((export_name("dealloc"))) void dealloc(void *p, uint32_t len) { free(p); }
+
+static uint64_t pack(const void *p, uint32_t len) {
+  return ((uint64_t)(uintptr_t)p << 32) | len;
+}
+
+__attribute__((export_name("upper"))) uint64_t upper(const char *s, uint32_t len) {
+  char *out = alloc(len);
+  for (uint32_t i = 0; i < len; i++) out[i] = (s[i] >= 'a' && s[i] <= 'z') ? s[i] - 32 : s[i];
+  return pack(out, len);
 }
 """
 
@@ -123,34 +154,45 @@ def write_module(directory: Path, name: str, text: str) -> Path:
     return path
 
 
-@cache
-def _build_wasi_tool() -> Path | str:
+def _clang_build(name: str, source_text: str, *flags: str) -> Path | str:
     clang = shutil.which("clang") or shutil.which("clang-14")
     if clang is None:
-        return "clang is not installed (apt-get install clang)"
+        return "clang is not installed (apt-get install clang lld)"
     if not Path("/usr/include/wasm32-wasi/stdio.h").is_file():
         return "wasi-libc is not installed (apt-get install wasi-libc)"
     out_dir = Path(tempfile.mkdtemp(prefix="tuskops-wasm-tests-"))
-    source = out_dir / "tool.c"
-    source.write_text(WASI_TOOL_C)
-    output = out_dir / "tool.wasm"
-    proc = subprocess.run(
-        [clang, "--target=wasm32-wasi", "--sysroot=/usr", "-O2", str(source), "-o", str(output)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    source = out_dir / f"{name}.c"
+    source.write_text(source_text)
+    output = out_dir / f"{name}.wasm"
+    cmd = [clang, "--target=wasm32-wasi", "--sysroot=/usr", "-O2", *flags, str(source)]
+    proc = subprocess.run([*cmd, "-o", str(output)], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         return (
-            "clang cannot build for wasm32-wasi (needs wasi-libc and libclang-rt-14-dev-wasm32): "
-            + proc.stderr.strip()[-400:]
+            "clang cannot build for wasm32-wasi (needs lld, wasi-libc and "
+            "libclang-rt-14-dev-wasm32): " + proc.stderr.strip()[-400:]
         )
     return output
 
 
-def wasi_tool() -> Path:
-    """The compiled WASI test program (built once per session)."""
-    built = _build_wasi_tool()
+@cache
+def _built(name: str) -> Path | str:
+    if name == "tool":
+        return _clang_build("tool", WASI_TOOL_C)
+    return _clang_build("abi", ABI_C, "-mexec-model=reactor")
+
+
+def _need(name: str) -> Path:
+    built = _built(name)
     if isinstance(built, str):
         pytest.skip(built)
     return built
+
+
+def wasi_tool() -> Path:
+    """The compiled WASI test program (built once per session)."""
+    return _need("tool")
+
+
+def abi_module() -> Path:
+    """docs/wasm.md's C example of the memory ABI, compiled as a reactor."""
+    return _need("abi")

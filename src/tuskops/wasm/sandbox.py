@@ -155,13 +155,12 @@ def _trap_reason(message: str) -> str:
     return lines[-1] if lines else "unknown trap"
 
 
-def _at_memory_limit(store: wasmtime.Store, exports: Any, limit_pages: int | None) -> bool:
-    if limit_pages is None or exports is None:
-        return False
-    for item in exports.values():
-        if isinstance(item, wasmtime.Memory) and item.size(store) + 1 > limit_pages:
-            return True
-    return False
+def _largest_memory(store: wasmtime.Store, exports: Any) -> int | None:
+    """Pages of the largest exported memory, None when none is exported (or no instance)."""
+    if exports is None:
+        return None
+    sizes = [int(m.size(store)) for m in exports.values() if isinstance(m, wasmtime.Memory)]
+    return max(sizes) if sizes else None
 
 
 # --- the sandbox -----------------------------------------------------------------------------
@@ -427,15 +426,24 @@ class Sandbox:
             err = FuelExhausted(limits.fuel or 0, frames)
         elif code == wasmtime.TrapCode.INTERRUPT:
             err = WasmTimeout(limits.timeout_seconds or 0.0, frames)
-        elif _at_memory_limit(store, exports, limits.memory_pages):
-            reason = _trap_reason(trap.message)
-            err = MemoryLimitExceeded(
-                limits.memory_pages or 0,
-                f"memory.grow was refused and the module then trapped ({reason})",
-                frames,
-            )
         else:
-            err = WasmTrap(_trap_reason(trap.message), frames)
+            reason = _trap_reason(trap.message)
+            limit = limits.memory_pages
+            used = _largest_memory(store, exports)
+            if limit is not None and used is not None and used + 1 > limit:
+                err = MemoryLimitExceeded(
+                    limit, f"memory.grow was refused and the module then trapped ({reason})", frames
+                )
+            elif limit is not None and used is not None and 2 * used >= limit:
+                # wasmtime says only that the module trapped; whether a refused memory.grow
+                # led to it is unknown. Say what is known.
+                err = WasmTrap(
+                    f"{reason} (linear memory: {used} of {limit} pages in use; if a memory.grow "
+                    "was refused, raise --max-memory)",
+                    frames,
+                )
+            else:
+                err = WasmTrap(reason, frames)
         return out.attach(err)
 
 
