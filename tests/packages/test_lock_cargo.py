@@ -114,6 +114,13 @@ def test_unlockable_dependencies_are_named(world: CargoWorld, tmp_path: Path) ->
     )
     with pytest.raises(ManifestError, match="bar: dependencies on other registries"):
         _lock(world, other)
+    patched = write_project(
+        tmp_path / "patched",
+        '[package]\nname = "p"\nversion = "0.1.0"\n\n[dependencies]\nrand = "0.8"\n\n'
+        '[patch.crates-io]\nrand = { path = "../rand" }\n',
+    )
+    with pytest.raises(ManifestError, match=r"\[patch\] sections cannot be locked yet"):
+        _lock(world, patched)
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "Cargo.toml").write_text("[workspace]\nmembers = []\n")

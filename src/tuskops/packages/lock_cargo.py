@@ -17,9 +17,16 @@ index is a source replacement, as Cargo writes it) and the index's ``cksum`` as 
 Versions the previous ``Cargo.lock`` pins are kept where still allowed (tried first, even when
 yanked), except for the crates ``--upgrade`` frees or all with ``--upgrade-all``.
 
-Not locked (a :class:`~tuskops.errors.ManifestError` naming the dependency): git dependencies
-and dependencies on other registries (``registry = ...``). Path dependencies are locked as local
-crates with all features on and their dev-dependencies included, as workspace members are.
+Path dependencies are local crates too: inside a ``[workspace]``'s directory they are members;
+otherwise they are resolved like any dependency, with the features their dependents ask for and
+without their dev-dependencies. Resolver 3 (``resolver = "3"``, or edition 2024) prefers versions
+whose ``rust-version`` fits the members' lowest ``rust-version``, else the installed ``rustc``'s;
+a lowest ``rust-version`` below 1.78 gets the Cargo.lock format that Rust reads (v3 below 1.78,
+v2 below 1.53), as Cargo chooses it.
+
+Not locked (a :class:`~tuskops.errors.ManifestError` naming the dependency or section): git
+dependencies, dependencies on other registries (``registry = ...``), ``[patch]`` and
+``[replace]``.
 """
 
 from __future__ import annotations
@@ -67,17 +74,31 @@ CRATES_IO_SOURCE = "registry+https://github.com/rust-lang/crates.io-index"
 
 @dataclass
 class LocalCrate:
-    """A workspace member or path dependency: locked without a source, all features on."""
+    """A workspace member or a path dependency, locked without a source. Members are
+    resolved with every feature and their dev-dependencies; other path crates with the
+    features their dependents ask for, as any dependency."""
 
     name: str
     version: str
     directory: Path
     manifest: Manifest
+    member: bool = True
     #: Registry dependencies (all kinds, optional included).
     deps: list[CrateDep] = field(default_factory=list)
-    #: Path dependencies: the local crates' directories.
-    local_deps: list[Path] = field(default_factory=list)
+    #: Path dependencies: the local crate's directory and the dependency as declared.
+    local_deps: list[tuple[Path, CrateDep]] = field(default_factory=list)
     features: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def as_release(self) -> CrateRelease:
+        """The crate as the resolver's feature rules see a version (its registry and path
+        dependencies alike)."""
+        local = tuple(d for _, d in self.local_deps)
+        return CrateRelease(
+            name=self.name,
+            version=SCHEME.parse_version(self.version),
+            deps=(*self.deps, *local),
+            features=self.features,
+        )
 
 
 # --- reading the workspace ----------------------------------------------------------------------
@@ -150,11 +171,22 @@ def workspace_crates(manifest_path: Path) -> tuple[list[LocalCrate], str]:
     if isinstance(workspace, Mapping):
         for dep in workspace.get("dependencies", ()):
             workspace_deps[str(dep.extra.get("rename", dep.name))] = dep
+    for table in ("patch", "replace"):
+        if table in root_manifest.extra:
+            raise ManifestError(
+                str(manifest_path), f"[{table}] sections cannot be locked yet", table
+            )
     pending: list[tuple[Path, Manifest | None]] = []
+    members: set[Path] = set()
     if root_manifest.name is not None:
         pending.append((root_dir, root_manifest))
+        members.add(root_dir)
+    excluded: set[Path] = set()
     if isinstance(workspace, Mapping):
-        pending += [(d, None) for d in _member_dirs(root_dir, workspace) if d != root_dir]
+        listed = [d for d in _member_dirs(root_dir, workspace) if d != root_dir]
+        pending += [(d, None) for d in listed]
+        members.update(listed)
+        excluded = {(root_dir / e).resolve() for e in workspace.get("exclude", ())}
     if not pending:
         raise ManifestError(str(manifest_path), "neither a [package] nor workspace members to lock")
     crates: dict[Path, LocalCrate] = {}
@@ -169,7 +201,16 @@ def workspace_crates(manifest_path: Path) -> tuple[list[LocalCrate], str]:
             manifest = read_cargo_toml(path)
         if manifest.name is None:
             raise ManifestError(str(path), "a workspace member needs a [package]", "package")
-        crate = LocalCrate(manifest.name, manifest.version or "0.0.0", directory, manifest)
+        # Path dependencies inside a [workspace]'s directory are members too (the Cargo book,
+        # "Workspaces"); outside it, or without a [workspace], they are plain dependencies.
+        member = directory in members or (
+            isinstance(workspace, Mapping)
+            and directory.is_relative_to(root_dir)
+            and not any(directory.is_relative_to(e) for e in excluded)
+        )
+        crate = LocalCrate(
+            manifest.name, manifest.version or "0.0.0", directory, manifest, member=member
+        )
         raw_features = manifest.extra.get("features", {})
         crate.features = dict(raw_features) if isinstance(raw_features, Mapping) else {}
         for dep in manifest.dependencies:
@@ -177,7 +218,7 @@ def workspace_crates(manifest_path: Path) -> tuple[list[LocalCrate], str]:
             extra = dep.extra
             if "path" in extra:
                 target = (directory / str(extra["path"])).resolve()
-                crate.local_deps.append(target)
+                crate.local_deps.append((target, replace(_crate_dep(dep), req="*")))
                 pending.append((target, None))
                 continue
             if "git" in extra:
@@ -366,24 +407,111 @@ def _previous(
     return pinned, version
 
 
+@dataclass
+class _Active:
+    """What a local crate brings into the resolution: its active registry dependencies with
+    the extra features asked of them, and its active path dependencies."""
+
+    registry: list[tuple[CrateDep, tuple[str, ...]]]
+    local: list[tuple[Path, CrateDep, tuple[str, ...]]]
+
+
+def _activate(crates: Sequence[LocalCrate]) -> dict[Path, _Active]:
+    """Each local crate's active dependencies: everything for members (all features, dev
+    included, as ``cargo generate-lockfile``); for other path crates, what the features
+    their dependents ask for activate (computed to a fixed point, path crates asking each
+    other)."""
+    wanted: dict[Path, set[str]] = {c.directory: set() for c in crates}
+    result: dict[Path, _Active] = {}
+    changed = True
+    while changed:
+        changed = False
+        for crate in crates:
+            release = crate.as_release()
+            if crate.member:
+                enabled = set(crate.features) | {d.toml_name for d in release.deps if d.optional}
+            else:
+                enabled = set(wanted[crate.directory])
+            active_keys, dep_features = _closure(release, enabled)
+            registry = [
+                (d, tuple(dep_features.get(d.toml_name, ())))
+                for d in crate.deps
+                if (crate.member or d.kind != "dev")
+                and (not d.optional or d.toml_name in active_keys)
+            ]
+            local: list[tuple[Path, CrateDep, tuple[str, ...]]] = []
+            for directory, d in crate.local_deps:
+                if not crate.member and d.kind == "dev":
+                    continue
+                if d.optional and d.toml_name not in active_keys:
+                    continue
+                extra = tuple(dep_features.get(d.toml_name, ()))
+                local.append((directory, d, extra))
+                asked = {*d.features, *extra} | ({"default"} if d.default_features else set())
+                if not asked <= wanted[directory]:
+                    wanted[directory] |= asked
+                    changed = True
+            result[crate.directory] = _Active(registry, local)
+    # Only what the members reach is locked (an optional path dependency left off is not).
+    reached: set[Path] = set()
+    stack = [c.directory for c in crates if c.member]
+    while stack:
+        directory = stack.pop()
+        if directory not in reached:
+            reached.add(directory)
+            stack.extend(d for d, _, _ in result[directory].local)
+    return {d: a for d, a in result.items() if d in reached}
+
+
+def _closure(release: CrateRelease, enabled: set[str]) -> tuple[set[str], dict[str, list[str]]]:
+    """The optional dependencies ``enabled`` features activate (by the name the crate uses)
+    and the features they ask of each dependency."""
+    named = {v[4:] for values in release.features.values() for v in values if v.startswith("dep:")}
+    optional = {d.toml_name for d in release.deps if d.optional}
+    seen: set[str] = set()
+    pending = list(enabled)
+    active: set[str] = set()
+    dep_features: dict[str, list[str]] = {}
+    while pending:
+        feature = pending.pop()
+        if feature in seen:
+            continue
+        seen.add(feature)
+        if feature in release.features:
+            values: tuple[str, ...] = tuple(release.features[feature])
+        elif feature in optional and feature not in named:
+            values = (f"dep:{feature}",)
+        elif "/" in feature:
+            values = (feature,)
+        else:
+            values = ()
+        for value in values:
+            if value.startswith("dep:"):
+                active.add(value[4:])
+                continue
+            dep_name, slash, dep_feature = value.partition("/")
+            if slash:
+                key = dep_name.removesuffix("?")
+                active.add(key)
+                dep_features.setdefault(key, []).append(dep_feature)
+            else:
+                pending.append(value)
+    return active, dep_features
+
+
 def _local_entry(
     crate: LocalCrate,
+    active: _Active,
     provider: CargoProvider,
     resolution: CargoResolution,
     locals_by_dir: Mapping[Path, LocalCrate],
 ) -> LockedPackage:
-    wanted: dict[str, list[str]] = {}
-    for values in crate.features.values():
-        for value in values:
-            dep_name, slash, feature = value.partition("/")
-            if slash:
-                wanted.setdefault(dep_name.removesuffix("?"), []).append(feature)
     deps: set[str] = set()
-    for dep in crate.deps:
-        found = resolution.target(provider, dep, wanted.get(dep.toml_name, ()))
+    for dep, extra in active.registry:
+        found = resolution.target(provider, dep, extra)
         if found is not None:
             deps.add(f"{found[0]} {found[1]}")
-    for directory in crate.local_deps:
+    for directory, _, _ in active.local:
         other = locals_by_dir[directory]
         deps.add(f"{other.name} {other.version}")
     return LockedPackage(name=crate.name, version=crate.version, dependencies=tuple(sorted(deps)))
@@ -414,13 +542,15 @@ def lock_cargo(
     loop = asyncio.new_event_loop()
     try:
         index = _Index(lookup, loop, request)
-        index.prefetch((d for c in crates for d in c.deps), locked)
+        actives = _activate(crates)
+        index.prefetch((d for a in actives.values() for d, _ in a.registry), locked)
         provider = CargoProvider(
             index, locked=locked, prereleases=prereleases, max_rust_version=max_rust_version
         )
         requirements = []
-        for crate in crates:
-            requirements += provider.root_requirements(crate.deps, crate.features)
+        for active in actives.values():
+            for dep, extra in active.registry:
+                requirements += provider.requirements(dep, extra)
         if request is not None:
             request.report(f"resolving {len(index.crates)} crates")
         resolution = resolve_cargo(provider, requirements, root_name=root_name)
@@ -431,7 +561,11 @@ def lock_cargo(
             loop.close()
 
     by_dir = {c.directory: c for c in crates}
-    packages = [_local_entry(c, provider, resolution, by_dir) for c in crates]
+    packages = [
+        _local_entry(c, actives[c.directory], provider, resolution, by_dir)
+        for c in crates
+        if c.directory in actives
+    ]
     for (name, version), release in resolution.packages.items():
         deps = tuple(sorted(f"{n} {v}" for n, v in resolution.edges.get((name, version), ())))
         packages.append(

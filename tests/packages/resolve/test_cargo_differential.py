@@ -485,3 +485,40 @@ def test_both_refuse(world_factory: list[CargoWorld], tmp_path: Path, case: str)
     with pytest.raises(PackageError) as caught:
         world.tuskops_lock(project)
     assert str(caught.value)
+
+
+def test_path_dependencies_outside_a_workspace(
+    world_factory: list[CargoWorld], tmp_path: Path
+) -> None:
+    """A path dependency that is no workspace member is resolved as a dependency: the
+    features asked of it, no dev-dependencies; an optional one left off is not locked."""
+    graph: Graph = {
+        "normal": {"1.0.0": Crate()},
+        "opt": {"1.0.0": Crate()},
+        "asked": {"1.0.0": Crate()},
+        "devdep": {"1.0.0": Crate()},
+        "w": {"1.0.0": Crate()},
+        "rand": {"0.7.3": Crate(), "0.8.5": Crate()},
+    }
+    world = _world(world_factory, tmp_path, graph)
+    write_project(
+        tmp_path / "helper",
+        '[package]\nname = "helper"\nversion = "0.3.0"\n\n'
+        '[dependencies]\nnormal = "1"\nopt = { version = "1", optional = true }\n'
+        'asked = { version = "1", optional = true }\n'
+        'unused-local = { path = "../unused", optional = true }\n\n'
+        '[features]\nwant = ["dep:asked"]\n\n'
+        '[dev-dependencies]\ndevdep = "1"\n',
+    )
+    write_project(tmp_path / "unused", '[package]\nname = "unused-local"\nversion = "1.0.0"\n')
+    project = write_project(
+        tmp_path / "demo",
+        _manifest(
+            'helper = { path = "../helper", features = ["want"] }\nrand = "0.8"\n'
+            'r7 = { package = "rand", version = "0.7" }\n',
+            extra="\n[target.'cfg(windows)'.dependencies]\nw = \"1\"\n",
+        ),
+    )
+    names = _names(_same_lock(world, project))
+    assert {"helper", "normal", "asked", "w"} <= names
+    assert not {"opt", "devdep", "unused-local"} & names
