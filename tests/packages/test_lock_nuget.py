@@ -589,11 +589,11 @@ def test_pkg_lock_tree_why(feed: NuGetFeed, tmp_path: Path) -> None:
     assert tree.output == "Left 1.0.0\n└── Shared 2.0.0\nRight 1.0.0\n└── Shared 2.0.0 (*)\n"
     why = runner.invoke(_cli(), ["why", "Shared", str(project.parent)])
     assert why.exit_code == 0, why.output
-    # `why` prints names normalized as PyPI normalizes them (lock.py), so compare ignoring
-    # case: both paths to Shared, one through each parent.
-    lines = why.output.lower().splitlines()
-    assert [line.split(" -> ")[0].split()[0] for line in lines] == ["left", "right"]
-    assert all(line.split(" -> ")[-1].startswith("shared") for line in lines)
+    # Both paths to Shared, one through each parent, with the lock's own names.
+    assert why.output.splitlines() == [
+        "Left 1.0.0 -> Shared 2.0.0",
+        "Right 1.0.0 -> Shared 2.0.0",
+    ]
 
 
 def test_pkg_lock_reports_nu1605_and_exits_1(feed: NuGetFeed, tmp_path: Path) -> None:

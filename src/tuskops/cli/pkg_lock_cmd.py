@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import click
+from packaging.utils import canonicalize_name
 
 from tuskops.cli.output import handles_errors, stderr
 from tuskops.errors import ManifestError
@@ -177,9 +178,15 @@ def why_command(name: str, path: Path) -> None:
     PATH (a lockfile, or a directory with one)."""
     lock = _read_lock(path)
     paths = why(lock, name)
-    versions = {p.name: p.version for p in lock.packages}
+    # The paths hold normalized names (PEP 503, as `why` matches them); show the lock's own.
+    packages = {canonicalize_name(p.name): p for p in reversed(lock.packages)}
+
+    def label(key: str) -> str:
+        package = packages.get(canonicalize_name(key))
+        return f"{package.name} {package.version}" if package is not None else key
+
     if not paths:
         click.echo(f"nothing the project requires leads to {name}")
         return
     for chain in paths:
-        click.echo(" -> ".join(f"{n} {versions.get(n, '')}".rstrip() for n in chain))
+        click.echo(" -> ".join(label(n) for n in chain))
