@@ -186,3 +186,9 @@ def test_run_help_has_examples(run: Run) -> None:
     assert result.exit_code == 0
     assert "tuskops wasm run tool.wasm --dir ./data::/data" in result.stdout
     assert "134 a trap" in result.stdout
+
+
+def test_returns_needs_invoke(run: Run, math: Path) -> None:
+    result = run("wasm", "run", math, "--returns", "str")
+    assert result.exit_code == 2
+    assert "--returns applies to --invoke only" in result.stderr

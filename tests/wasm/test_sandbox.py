@@ -316,3 +316,14 @@ def test_a_trap_with_memory_near_the_limit_says_so() -> None:
     with pytest.raises(WasmTrap, match=r"of 64 pages in use; if a memory.grow was refused") as exc:
         run_wasi(wasi_tool(), limits=limits, wasi=WasiOptions(args=["hog", "3000000"]))
     assert type(exc.value) is WasmTrap
+
+
+def test_a_deterministic_call_refuses_clocks_and_randomness() -> None:
+    clocky = wat(
+        '(module (import "wasi_snapshot_preview1" "random_get" (func (param i32 i32) (result i32)))'
+        ' (func (export "f") (result i32) i32.const 1))'
+    )
+    assert Sandbox().call(clocky, "f") == 1
+    with pytest.raises(WasmArgumentError, match=r"imports wasi_snapshot_preview1\.random_get"):
+        Sandbox().call(clocky, "f", deterministic=True)
+    assert Sandbox().call(MATH, "add", 1, 2, deterministic=True) == 3

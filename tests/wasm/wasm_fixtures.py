@@ -3,6 +3,7 @@ compiled from C with clang (skipped, with the reason, when clang or wasi-libc is
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import subprocess
 import tempfile
@@ -161,6 +162,7 @@ def _clang_build(name: str, source_text: str, *flags: str) -> Path | str:
     if not Path("/usr/include/wasm32-wasi/stdio.h").is_file():
         return "wasi-libc is not installed (apt-get install wasi-libc)"
     out_dir = Path(tempfile.mkdtemp(prefix="tuskops-wasm-tests-"))
+    atexit.register(shutil.rmtree, out_dir, True)
     source = out_dir / f"{name}.c"
     source.write_text(source_text)
     output = out_dir / f"{name}.wasm"

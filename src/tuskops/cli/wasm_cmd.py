@@ -287,6 +287,8 @@ def run_cmd(
     """
     from tuskops.wasm.sandbox import DirGrant, Limits, Returns, Sandbox, WasiOptions
 
+    if function is None and returns != "value":
+        raise click.UsageError("--returns applies to --invoke only")
     env: dict[str, str] = {}
     for item in envs:
         key, sep, value = item.partition("=")

@@ -18,7 +18,8 @@ Limits (:class:`Limits`):
   time is up, and the store's deadline of one tick interrupts the module:
   :class:`WasmTimeout`.
 
-Section 6's ``@wasm.call`` is ``Sandbox(Limits.strict()).call(path, fn, *args)``.
+Section 6's ``@wasm.call`` is
+``Sandbox(Limits.strict()).call(path, fn, *args, deterministic=True)``.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from tuskops.wasm.errors import (
 from tuskops.wasm.inspect import compile_checked, read_framing
 
 __all__ = [
+    "NONDETERMINISTIC_WASI",
     "PAGE_SIZE",
     "WASI_MODULES",
     "DirGrant",
@@ -65,6 +67,23 @@ PAGE_SIZE = 65536
 WASI_MODULES = ("wasi_snapshot_preview1", "wasi_unstable")
 
 Returns = Literal["value", "str", "bytes"]
+
+#: WASI functions whose results differ from run to run: clocks, randomness, and
+#: ``poll_oneoff`` (which waits on clocks). A deterministic call refuses modules importing them.
+NONDETERMINISTIC_WASI = ("clock_time_get", "clock_res_get", "random_get", "poll_oneoff")
+
+
+def _check_deterministic(compiled: wasmtime.Module) -> None:
+    found = [
+        f"{imp.module}.{imp.name}"
+        for imp in compiled.imports
+        if imp.module in WASI_MODULES and imp.name in NONDETERMINISTIC_WASI
+    ]
+    if found:
+        raise WasmArgumentError(
+            f"the module imports {', '.join(found)}, so its results may differ from run to run; "
+            "a deterministic call needs a module without clocks or randomness"
+        )
 
 
 @dataclass(frozen=True)
@@ -239,17 +258,22 @@ class Sandbox:
         wasi: WasiOptions | None = None,
         returns: Returns = "value",
         cli_args: bool = False,
+        deterministic: bool = False,
     ) -> RunResult:
         """Call the export ``function``.
 
         ``args``: ints and floats by the parameter types; ``str``/``bytes`` through the memory
         ABI (:mod:`tuskops.wasm.abi`). With ``cli_args=True`` they are command-line words,
         converted by the parameter types (``str:TEXT``, ``hex:HEX`` for strings and bytes).
+        ``deterministic=True`` refuses a module that imports a WASI clock, randomness or
+        ``poll_oneoff`` (:data:`NONDETERMINISTIC_WASI`).
         ``returns``: ``"value"`` gives the raw result (None, a number, or a list for several);
         ``"str"``/``"bytes"`` read a packed ``(ptr << 32) | len`` i64 result from memory.
         """
         wasi = wasi or WasiOptions()
         compiled = self.compile(module)
+        if deterministic:
+            _check_deterministic(compiled)
         with self._instance(module, compiled, wasi) as (store, instance, out):
             exports = instance.exports(store)
             func = exports.get(function)
@@ -308,12 +332,16 @@ class Sandbox:
         function: str,
         *args: Any,
         returns: Returns = "value",
+        deterministic: bool = False,
     ) -> Any:
-        """Call ``function`` with ``args`` and return its result (the API ``@wasm.call`` uses).
+        """Call ``function`` with ``args`` and return its result (the API ``@wasm.call`` uses,
+        with ``Limits.strict()`` and ``deterministic=True``).
 
         WASI is linked with nothing granted; whatever the module writes is discarded.
         """
-        return self.invoke(module, function, args, returns=returns).value
+        return self.invoke(
+            module, function, args, returns=returns, deterministic=deterministic
+        ).value
 
     # -- the machinery --
 
