@@ -159,3 +159,23 @@ def test_a_component_is_refused_clearly() -> None:
 def test_a_missing_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(InvalidModuleError, match="cannot read"):
         inspect_module(tmp_path / "nope.wasm")
+
+
+def test_every_truncation_is_a_named_error_never_a_crash() -> None:
+    data = wat(IMPORTS_WAT)
+    boundaries = {s.offset for s in inspect_module(data).sections} - {0}
+    for end in range(len(data)):
+        if end in boundaries:  # a prefix of whole sections can be a valid module
+            continue
+        with pytest.raises(InvalidModuleError):
+            inspect_module(data[:end])
+
+
+def test_corrupt_section_contents_are_reported_by_wasmtime() -> None:
+    data = bytearray(wat(MATH_WAT))
+    # Flip the memory section's limits flag to an undefined value.
+    info = inspect_module(bytes(data))
+    memory = next(s for s in info.sections if s.label == "memory")
+    data[memory.offset + 3] = 0x7F
+    with pytest.raises(InvalidModuleError, match="memory section"):
+        inspect_module(bytes(data))

@@ -374,7 +374,6 @@ class _Framing:
     tables: list[TableInfo]
     globals: list[GlobalInfo] | None
     exports: list[tuple[str, str, int]]
-    imported: dict[str, int]
     module_name: str | None
     producers: dict[str, list[tuple[str, str]]]
     has_start: bool
@@ -395,7 +394,7 @@ def read_framing(data: bytes, source: str) -> _Framing:
                 source, "a WebAssembly component, not a core module: components are not supported"
             )
         raise InvalidModuleError(source, f"unsupported WebAssembly version {version.hex(' ')}")
-    f = _Framing([], [], [], [], [], [], {}, None, {}, False)
+    f = _Framing([], [], [], [], [], [], None, {}, False)
     r = _Reader(data, 8)
     while r.pos < len(data):
         start = r.pos
@@ -433,30 +432,9 @@ def read_framing(data: bytes, source: str) -> _Framing:
 
 
 def _known_section(sid: int, r: _Reader, f: _Framing) -> None:
-    if sid == 2:
+    if sid == 4:
         for _ in range(r.uleb()):
-            r.name()
-            r.name()
-            kind = r.byte()
-            k = _EXTERN_KINDS.get(kind, "?")
-            f.imported[k] = f.imported.get(k, 0) + 1
-            if kind == 0:
-                r.uleb()
-            elif kind == 1:
-                _table_type(r)
-            elif kind == 2:
-                _memory_type(r)
-            elif kind == 3:
-                r.valtype()
-                r.byte()
-            elif kind == 4:
-                r.byte()
-                r.uleb()
-            else:
-                return
-    elif sid == 4:
-        for _ in range(r.uleb()):
-            if r.data[r.pos] == 0x40:  # table with an initialiser
+            if r.pos < r.end and r.data[r.pos] == 0x40:  # a table with an initialiser
                 r.bytes(2)
                 t = _table_type(r)
                 _const_expr(r)
