@@ -549,8 +549,11 @@ def lock_cargo(
         )
         requirements = []
         for active in actives.values():
-            for dep, extra in active.registry:
+            for dep, extra in sorted(active.registry, key=lambda item: item[0].toml_name):
                 requirements += provider.requirements(dep, extra)
+        # Cargo reads a manifest's dependencies sorted by name and, among equally constrained
+        # ones, decides the first first; the solver decides the last-added first on ties.
+        requirements.reverse()
         if request is not None:
             request.report(f"resolving {len(index.crates)} crates")
         resolution = resolve_cargo(provider, requirements, root_name=root_name)

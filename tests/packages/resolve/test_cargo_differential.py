@@ -522,3 +522,23 @@ def test_path_dependencies_outside_a_workspace(
     names = _names(_same_lock(world, project))
     assert {"helper", "normal", "asked", "w"} <= names
     assert not {"opt", "devdep", "unused-local"} & names
+
+
+_AMBIGUOUS: Graph = {
+    "a": {"1.0.0": Crate(deps=[Dep("c", "^1")]), "1.1.0": Crate(deps=[Dep("c", "=1.0.0")])},
+    "b": {"1.0.0": Crate(deps=[Dep("c", "^1")]), "1.1.0": Crate(deps=[Dep("c", "=1.1.0")])},
+    "c": {"1.0.0": Crate(), "1.1.0": Crate()},
+    "x": {"1.0.0": Crate(deps=[Dep("b", "1"), Dep("a", "1")])},
+}
+
+
+@pytest.mark.parametrize("deps", ['a = "1"\nb = "1"', 'b = "1"\na = "1"', 'x = "1"'])
+def test_two_solutions_the_same_one_chosen(
+    world_factory: list[CargoWorld], tmp_path: Path, deps: str
+) -> None:
+    """Either a 1.1.0 with b 1.0.0 or a 1.0.0 with b 1.1.0 works: like Cargo, tuskops decides
+    equally constrained dependencies in the order Cargo reads them (a manifest's sorted by
+    name, an index entry's as listed) and keeps the newest of the first."""
+    world = _world(world_factory, tmp_path, _AMBIGUOUS)
+    project = write_project(tmp_path / "demo", _manifest(deps))
+    _same_lock(world, project)

@@ -335,6 +335,9 @@ class CargoProvider:
         for dep in release.deps:
             if dep.kind != "dev" and not dep.optional:
                 out += self.requirements(dep)
+        # Among equally constrained packages the solver decides the last-seen first, Cargo
+        # the first listed: list them backwards.
+        out.reverse()
         if release.links is not None:
             owners = self._links.setdefault(release.links, [])
             key = (crate, version)
