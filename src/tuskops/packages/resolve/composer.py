@@ -102,6 +102,8 @@ PLUGIN_API_VERSION = "2.3.0"
 RUNTIME_API_VERSION = "2.2.2"
 #: How many of a package's best candidates get their dependencies' listings fetched early.
 DEFAULT_PREFETCH = 4
+#: Seconds that prefetches still in flight get to finish when the provider closes.
+_SHUTDOWN_GRACE = 5.0
 
 _T = TypeVar("_T")
 _PHP_VARIANTS = ("php-64bit", "php-zts", "php-debug", "php-ipv6")
@@ -435,12 +437,15 @@ class ComposerProvider:
             self._loop.close()
 
     async def _shutdown(self) -> None:
-        # Submitted fetches became tasks before this runs (the loop's callbacks are FIFO):
-        # cancel them on the loop, so that none is left never awaited.
+        # Submitted fetches became tasks before this runs (the loop's callbacks are FIFO).
+        # Prefetches still in flight get a moment to finish (cancelling one mid-connect
+        # leaves the HTTP stack's connect coroutine never awaited); the rest are cancelled.
         tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=_SHUTDOWN_GRACE)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
         if self.lookup is not None:
             await self.lookup.aclose()
 
