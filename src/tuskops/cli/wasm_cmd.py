@@ -224,6 +224,7 @@ def _print_value(value: Any, returns: str) -> None:
     "--fuel",
     type=click.IntRange(min=0),
     default=None,
+    metavar="N",
     help="Stop after this much fuel (about one unit per instruction). Default: off.",
 )
 @click.option(
