@@ -331,3 +331,12 @@ def run_cmd(
 
 wasm_group.add_command(inspect_cmd)
 wasm_group.add_command(run_cmd)
+
+
+def _register() -> None:
+    from tuskops.cli.wasm_build_cmd import build_cmd
+
+    wasm_group.add_command(build_cmd)
+
+
+_register()
