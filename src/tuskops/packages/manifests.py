@@ -125,6 +125,7 @@ READERS: dict[str, str] = {
     "gems.rb": "tuskops.packages.ecosystems.rubygems_files:read_gemfile",
     "Gemfile.lock": "tuskops.packages.ecosystems.rubygems_files:read_gemfile_lock",
     "gems.locked": "tuskops.packages.ecosystems.rubygems_files:read_gemfile_lock",
+    "dependency-tree.json": "tuskops.packages.ecosystems.maven_tree_files:read_dependency_tree",
 }
 
 
@@ -174,6 +175,7 @@ WRITERS: dict[str, str] = {
     "Gemfile.lock": "tuskops.packages.ecosystems.rubygems_files:write_gemfile_lock",
     "gems.locked": "tuskops.packages.ecosystems.rubygems_files:write_gemfile_lock",
     "composer.lock": "tuskops.packages.ecosystems.composer_files:write_composer_lock",
+    "dependency-tree.json": "tuskops.packages.ecosystems.maven_tree_files:write_dependency_tree",
 }
 
 

@@ -146,8 +146,15 @@ class ResolvedNode:
     #: None for a node that is used; else "omitted for duplicate" or
     #: "omitted for conflict with 2.0".
     omitted: str | None = None
+    #: The declared version replaced by the root's dependencyManagement (set even when the
+    #: managed version is the same, as Maven records it).
     managed_from: str | None = None
+    #: The declared scope replaced by a managed scope.
+    scope_managed_from: str | None = None
+    #: The narrower scope a transitive winner was widened from (another path needs it wider).
     scope_from: str | None = None
+    #: A direct dependency's scope kept although a transitive path needs this wider scope.
+    scope_not_updated: str | None = None
     children: tuple[ResolvedNode, ...] = ()
 
     @property
@@ -164,22 +171,25 @@ class ResolvedNode:
         parts += [self.version, self.scope]
         return ":".join(parts)
 
-    def label(self) -> str:
+    def label(self, *, verbose: bool = False) -> str:
+        """The node's line as ``dependency:tree`` prints it. Without ``verbose``: the
+        coordinates and ``(optional)``. With it (``-Dverbose``, maven-dependency-plugin 3.7+):
+        management and scope notes, omitted nodes in parentheses, and no ``(optional)``.
+        A widened transitive scope (``scope_from``) is not printed: the plugin prints none."""
+        if not verbose:
+            return self.coordinates + (" (optional)" if self.optional else "")
         notes = []
         if self.managed_from is not None:
             notes.append(f"version managed from {self.managed_from}")
-        if self.scope_from is not None:
-            notes.append(f"scope updated from {self.scope_from}")
+        if self.scope_managed_from is not None:
+            notes.append(f"scope managed from {self.scope_managed_from}")
+        if self.scope_not_updated is not None:
+            notes.append(f"scope not updated to {self.scope_not_updated}")
         if self.omitted is not None:
             if notes:
                 return f"({self.coordinates} - {'; '.join(notes)}; {self.omitted})"
             return f"({self.coordinates} - {self.omitted})"
-        text = self.coordinates
-        if notes:
-            text += f" ({'; '.join(notes)})"
-        if self.optional:
-            text += " (optional)"
-        return text
+        return f"{self.coordinates} ({'; '.join(notes)})" if notes else self.coordinates
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -198,8 +208,12 @@ class ResolvedNode:
             out["omitted"] = self.omitted
         if self.managed_from is not None:
             out["managed_from"] = self.managed_from
+        if self.scope_managed_from is not None:
+            out["scope_managed_from"] = self.scope_managed_from
         if self.scope_from is not None:
             out["scope_from"] = self.scope_from
+        if self.scope_not_updated is not None:
+            out["scope_not_updated"] = self.scope_not_updated
         out["children"] = [child.to_json() for child in self.children]
         return out
 
@@ -229,11 +243,14 @@ class ResolvedTree:
         lines = [root] if root is not None else []
 
         def emit(nodes: Sequence[ResolvedNode], prefix: str) -> None:
-            shown = [n for n in nodes if verbose or n.omitted is None]
+            used = {n.name for n in nodes if n.omitted is None}
+            # maven-dependency-plugin's verbose tree leaves out an omitted node when a sibling
+            # of the same groupId:artifactId (another classifier or type) is used.
+            shown = [n for n in nodes if n.omitted is None or (verbose and n.name not in used)]
             for i, node in enumerate(shown):
                 last = i == len(shown) - 1
                 branch = "\\- " if last else "+- "
-                lines.append(f"{prefix}{branch}{node.label()}")
+                lines.append(f"{prefix}{branch}{node.label(verbose=verbose)}")
                 emit(node.children, prefix + ("   " if last else "|  "))
 
         emit(self.roots, "")
@@ -287,13 +304,18 @@ class _Node:
     requested: str
     constraint: MavenConstraint
     managed_from: str | None
-    scope_managed: bool
+    scope_managed_from: str | None
     exclusions: tuple[str, ...]
     path: tuple[str, ...]
     version: str = ""
     omitted: str | None = None
     scope_from: str | None = None
+    scope_not_updated: str | None = None
     children: list[_Node] = field(default_factory=list)
+
+    @property
+    def scope_managed(self) -> bool:
+        return self.scope_managed_from is not None
 
     @property
     def key(self) -> str:
@@ -311,7 +333,9 @@ class _Node:
             requested=self.requested,
             omitted=self.omitted,
             managed_from=self.managed_from,
+            scope_managed_from=self.scope_managed_from,
             scope_from=self.scope_from,
+            scope_not_updated=self.scope_not_updated,
             children=tuple(child.freeze() for child in self.children),
         )
 
@@ -367,7 +391,7 @@ class _Resolver:
         classifier = dep.extra.get("classifier")
         key = _key(dep.name, type_, classifier)
         entry = self.managed.get(key) or self.managed.get(dep.name)
-        text, managed_from, scope_managed = dep.constraint, None, False
+        text, managed_from, scope_managed_from = dep.constraint, None, None
         exclusions = dep.exclusions
         if parent is None:
             if entry is not None:
@@ -389,10 +413,11 @@ class _Resolver:
                     return None
                 scope = derived
             if entry is not None:
-                if entry.version and entry.version != text:
+                if entry.version:
+                    # Recorded even when unchanged, as maven-resolver's premanaged version is.
                     managed_from, text = text or None, entry.version
                 if entry.scope:
-                    scope, scope_managed = entry.scope, True
+                    scope, scope_managed_from = entry.scope, declared
                 exclusions = (*exclusions, *entry.exclusions)
         return _Node(
             name=dep.name,
@@ -404,7 +429,7 @@ class _Resolver:
             requested=dep.constraint,
             constraint=_parse(dep.name, text),
             managed_from=managed_from,
-            scope_managed=scope_managed,
+            scope_managed_from=scope_managed_from,
             exclusions=(*inherited, *exclusions),
             path=() if parent is None else (*parent.path, parent.name),
         )
@@ -434,6 +459,7 @@ class _Resolver:
     ) -> _Pass:
         found = _Pass([], {}, {})
         winners: dict[str, _Node] = {}
+        rejected: dict[str, list[_Node]] = {}
         for dep in root:
             node = self.node(dep, None, ())
             if node is not None:
@@ -453,6 +479,13 @@ class _Resolver:
                 if winner is not None:
                     self.mark_loser(node, winner)
                     continue
+                allowed = hard.get(key)
+                soft = node.constraint.preferred
+                if allowed is not None and soft is not None and not allowed.contains(soft):
+                    # Not acceptable: the nearest node whose version the ranges allow wins,
+                    # however deep (maven-resolver's NearestVersionSelector).
+                    rejected.setdefault(key, []).append(node)
+                    continue
                 winners[key] = node
                 node.version = self.choose(node, hard.get(key))
                 wider = widest.get(key)
@@ -463,11 +496,24 @@ class _Resolver:
                     and SCOPE_ORDER.index(wider) < SCOPE_ORDER.index(node.scope)
                 ):
                     node.scope_from, node.scope = node.scope, wider
+                elif (
+                    node.depth == 1
+                    and wider is not None
+                    and SCOPE_ORDER.index(wider) < SCOPE_ORDER.index(node.scope)
+                ):
+                    node.scope_not_updated = wider
                 for dep in self.pom(node.name, node.version).dependencies:
                     child = self.node(dep, node, node.exclusions)
                     if child is not None:
                         next_level.append((node, child))
             level = next_level
+        for key, nodes in rejected.items():
+            for node in nodes:
+                if key in winners:
+                    self.mark_loser(node, winners[key])
+                else:  # only in a pass whose ranges the next pass corrects
+                    node.version = node.constraint.text.strip()
+                    node.omitted = "omitted for conflict"
         return found
 
     def mark_loser(self, node: _Node, winner: _Node) -> None:
