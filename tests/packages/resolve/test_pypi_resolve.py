@@ -196,3 +196,23 @@ def test_resolve_keeps_preferences_and_reports_progress(
     assert messages
     assert all(m.startswith("fetched ") and "packages' metadata" in m for m in messages)
     assert len(set(messages)) == len(messages)  # only changes are reported
+
+
+def test_dependencies_of_prefetched_metadata_are_fetched_ahead(
+    index: LocalRegistry, tmp_path: Path
+) -> None:
+    with PypiProvider(
+        make_lookup(index, tmp_path), python_version="3.10", environment=LINUX, prefetch=1
+    ) as provider:
+        assert provider.candidates("app", Ranges.full()) == [Version("1.0")]
+        wanted = {
+            "/files/lib-1.5-py3-none-any.whl.metadata",  # newest within lib>=1.0,<2
+            "/files/helper_tool-0.9-py3-none-any.whl.metadata",
+        }
+        deadline = time.monotonic() + 10
+        while not wanted <= set(requested(index, ".metadata")) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        # The solver has not asked for app's dependencies, yet they are on their way.
+        assert wanted <= set(requested(index, ".metadata"))
+        assert "/files/lib-2.0-py3-none-any.whl.metadata" not in requested(index, ".metadata")
+        assert provider.dependencies("helper-tool", Version("0.9")) == []

@@ -18,15 +18,20 @@ The provider applies pip's rules so that the solver only sees ranges and choices
 
 The solver calls the provider synchronously. Registry I/O runs on a private asyncio event loop
 in a background thread; answering ``candidates`` prefetches the metadata of the first few
-candidates concurrently, so the solver rarely waits. While the solver waits on the network,
-``progress`` (if given) is called on the solver's thread with lines like "fetched 12 of 30
-packages' metadata". Use the provider as a context manager (or call :meth:`PypiProvider.close`).
+candidates concurrently, and as each metadata file arrives, the listings of its dependencies
+and the metadata of their newest allowed version are fetched too, transitively (as uv does),
+so a deep graph costs a few round trips instead of one per level. While the solver waits on
+the network, ``progress`` (if given) is called on the solver's thread with lines like "fetched
+12 of 30 packages' metadata". Use the provider as a context manager (or call
+:meth:`PypiProvider.close`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import functools
 import threading
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, TypeVar
@@ -61,6 +66,9 @@ DEFAULT_PREFETCH = 4
 #: Seconds between progress lines while the solver waits on a fetch.
 _PROGRESS_INTERVAL = 0.2
 
+#: At most this many packages are prefetched speculatively (see ``PypiProvider``).
+DEFAULT_SPECULATE = 2000
+
 _T = TypeVar("_T")
 
 
@@ -84,6 +92,12 @@ def _pin(version: Version) -> Ranges[Point]:
 def python_allows(requires_python: str | None, python: Version) -> bool:
     if not requires_python:
         return True
+    return _python_allows(requires_python, python)
+
+
+@functools.lru_cache(maxsize=8192)
+def _python_allows(requires_python: str, python: Version) -> bool:
+    """Memoised: a listing repeats the same few ``Requires-Python`` texts on every file."""
     try:
         return SpecifierSet(requires_python).contains(python, prereleases=True)
     except InvalidSpecifier:  # pip ignores files with an invalid Requires-Python
@@ -110,6 +124,7 @@ class PypiProvider:
         environment: Mapping[str, str] | None = None,
         allow_prereleases: bool | None = None,
         prefetch: int = DEFAULT_PREFETCH,
+        speculate: int = DEFAULT_SPECULATE,
         preferences: Mapping[str, str] | None = None,
         progress: Callable[[str], None] | None = None,
     ) -> None:
@@ -131,6 +146,14 @@ class PypiProvider:
         self.environment: Mapping[str, str] = dict(environment)
         self.allow_prereleases = allow_prereleases
         self.prefetch = prefetch
+        self.speculate = speculate
+        #: Guards the two future maps: the loop thread adds speculative fetches.
+        self._lock = threading.Lock()
+        #: Packages whose listing and best version were fetched ahead of the solver.
+        self._speculated: set[str] = set()
+        #: Per package, the extras some requirement asked for (for speculation only).
+        self._wanted_extras: dict[str, set[str]] = {}
+        self._by_version: dict[str, dict[Version, Release]] = {}
         self._listings: dict[str, concurrent.futures.Future[PackageInfo]] = {}
         self._metadata: dict[tuple[str, Version], concurrent.futures.Future[Release]] = {}
         self._releases: dict[str, list[tuple[Version, Release]]] = {}
@@ -156,11 +179,14 @@ class PypiProvider:
         loop, stop the loop and its thread. Idempotent."""
         if self._closed:
             return
-        self._closed = True
-        for listing in self._listings.values():
-            listing.cancel()
-        for metadata in self._metadata.values():
-            metadata.cancel()
+        with self._lock:
+            self._closed = True
+            pending: list[concurrent.futures.Future[Any]] = [
+                *self._listings.values(),
+                *self._metadata.values(),
+            ]
+        for future in pending:
+            future.cancel()
         try:
             asyncio.run_coroutine_threadsafe(self.lookup.aclose(), self._loop).result(30)
         finally:
@@ -177,11 +203,12 @@ class PypiProvider:
     # --- fetching -----------------------------------------------------------------------------
 
     def _listing_future(self, key: str) -> concurrent.futures.Future[PackageInfo]:
-        future = self._listings.get(key)
-        if future is None:
-            future = self._submit(self._fetch_listing(key))
-            self._listings[key] = future
-        return future
+        with self._lock:
+            future = self._listings.get(key)
+            if future is None:
+                future = self._submit(self._fetch_listing(key))
+                self._listings[key] = future
+            return future
 
     async def _fetch_listing(self, key: str) -> PackageInfo:
         package, _ = await self.lookup.package("pypi", key)
@@ -203,33 +230,44 @@ class PypiProvider:
         changed since the last line."""
         if self.progress is None:
             return
-        listed = sum(1 for f in self._listings.values() if f.done())
-        read = sum(1 for f in self._metadata.values() if f.done())
+        with self._lock:
+            listings = list(self._listings.values())
+            metadata = list(self._metadata.values())
+        listed = sum(1 for f in listings if f.done())
+        read = sum(1 for f in metadata if f.done())
         message = (
-            f"fetched {listed} of {len(self._listings)} packages' metadata "
-            f"({read} of {len(self._metadata)} releases' dependencies)"
+            f"fetched {listed} of {len(listings)} packages' metadata "
+            f"({read} of {len(metadata)} releases' dependencies)"
         )
         if message != self._last_report:
             self._last_report = message
             self.progress(message)
 
     def _metadata_future(self, key: str, version: Version) -> concurrent.futures.Future[Release]:
-        future = self._metadata.get((key, version))
-        if future is None:
-            listing = self._listing_future(key)
-            future = self._submit(self._fetch_metadata(key, version, listing))
-            self._metadata[(key, version)] = future
-        return future
+        listing = self._listing_future(key)
+        with self._lock:
+            future = self._metadata.get((key, version))
+            if future is None:
+                future = self._submit(self._fetch_metadata(key, version, listing))
+                self._metadata[(key, version)] = future
+            return future
+
+    def _versions_of(self, key: str, package: PackageInfo) -> dict[Version, Release]:
+        found = self._by_version.get(key)
+        if found is None:
+            found = dict(self._parsed(package))
+            self._by_version[key] = found
+        return found
 
     async def _fetch_metadata(
         self, key: str, version: Version, listing: concurrent.futures.Future[PackageInfo]
     ) -> Release:
         package = await asyncio.wrap_future(listing)
-        release = dict(self._parsed(package)).get(version)
+        release = self._versions_of(key, package).get(version)
         if release is None:  # pragma: no cover - only versions from the listing are asked
             raise PackageError(f"{key} {version} is not in the index")
         registry = str(release.extra.get("tuskops_registry_url", "")) or None
-        return await fetch_metadata(
+        result = await fetch_metadata(
             "pypi",
             key,
             release.version,
@@ -237,6 +275,68 @@ class PypiProvider:
             registry=registry,
             package=package,
         )
+        self._speculate_from(key, result)
+        return result
+
+    # --- speculative prefetch (on the loop thread) --------------------------------------------
+
+    def _speculate_from(self, key: str, release: Release) -> None:
+        """Start fetching what the solver will probably ask next: for each dependency of
+        ``release`` (markers evaluated, with the extras asked of ``key`` so far), its listing
+        and its newest allowed version's metadata. Errors are left for the solver to meet."""
+        if self._closed or release.dependencies is None:
+            return
+        extras = sorted(self._wanted_extras.get(key, ()))
+        for dep in release.dependencies:
+            if dep.source is not None:
+                continue
+            if not evaluate_marker(dep.markers, self.environment) and not any(
+                evaluate_marker(dep.markers, self.environment, [e]) for e in extras
+            ):
+                continue
+            dep_key = normalize_name(dep.name)
+            if dep.extras:
+                wanted = self._wanted_extras.setdefault(dep_key, set())
+                wanted.update(normalize_extra(e) for e in dep.extras)
+            with self._lock:
+                if dep_key in self._speculated or len(self._speculated) >= self.speculate:
+                    continue
+                self._speculated.add(dep_key)
+            try:
+                constraint = SCHEME.parse_constraint(dep.constraint)
+            except ValueError:
+                continue
+            try:
+                listing = self._listing_future(dep_key)
+                self._submit(self._speculate_best(dep_key, constraint.ranges, listing))
+            except PackageError:  # closed meanwhile
+                return
+
+    async def _speculate_best(
+        self,
+        key: str,
+        allowed: Ranges[Point],
+        listing: concurrent.futures.Future[PackageInfo],
+    ) -> None:
+        try:
+            package = await asyncio.wrap_future(listing)
+        except (PackageError, OSError, concurrent.futures.CancelledError):
+            return
+        for version, release in self._parsed(package):
+            if version.is_prerelease or release.yanked is not None:
+                continue
+            if not allowed.contains(version):
+                continue
+            if release.artifacts and not any(
+                python_allows(a.requires_python, self.python) for a in release.artifacts
+            ):
+                continue
+            preferred = self.preferences.get(key)
+            if preferred is not None and allowed.contains(preferred):
+                version = preferred
+            with contextlib.suppress(PackageError):
+                self._metadata_future(key, version)
+            return
 
     @staticmethod
     def _parsed(package: PackageInfo) -> list[tuple[Version, Release]]:
@@ -349,6 +449,10 @@ class PypiProvider:
         package and one per extra; remembers a pre-release opt-in and starts the listings."""
         if constraint.literals:
             raise Unavailable(key, f"'===' requirements are not supported ({text})")
+        if extras:
+            self._wanted_extras.setdefault(key, set()).update(extras)
+        with self._lock:
+            self._speculated.add(key)
         if not constraint.prerelease_region.is_empty():
             known = self._prerelease_regions.get(key, Ranges.empty())
             self._prerelease_regions[key] = known | constraint.prerelease_region
