@@ -163,6 +163,7 @@ def lock_rubygems_project(project: Path, request: LockRequest) -> Lockfile:
         prerelease_names=prerelease,
         preferences=preferences,
         progress=request.progress,
+        direct_names={dep.name for dep in manifest.dependencies},
     ) as provider:
         for req in roots:
             provider.start(req.name)
@@ -171,7 +172,8 @@ def lock_rubygems_project(project: Path, request: LockRequest) -> Lockfile:
         # ties in Gemfile order: hand them over reversed so both pick the same solution.
         solution = resolve(provider, roots[::-1], root_name=f"the {gemfile.name}")
         packages = _packages(provider, solution)
-    global_remotes = [r.url for r in request.lookup.settings("rubygems").registries]
+    # Bundler writes a section's remotes in Gemfile order: the lookup's registries reversed.
+    global_remotes = [r.url for r in request.lookup.settings("rubygems").registries][::-1]
     packages = [_global_section(p, global_remotes) for p in packages]
     return Lockfile(
         ecosystem="rubygems",
@@ -241,7 +243,7 @@ def _packages(
 
 def _global_section(package: LockedPackage, remotes: Sequence[str]) -> LockedPackage:
     """Gems of the global sources share one ``GEM`` section listing every remote, as Bundler
-    2.3 writes it (its remotes last-declared first, the order of the lookup's registries)."""
+    2.3 writes it."""
     if package.source not in remotes or len(remotes) < 2:
         return package
     extra = {**package.extra, "remotes": list(remotes)}

@@ -96,6 +96,25 @@ def gemfile(registry: GemRegistry, body: str) -> str:
     return f'source "{registry.base}"\n\n{body}'
 
 
+def compare(graph: Graph, body: str, tmp_path: Path, second: Graph | None = None) -> None:
+    """Lock with Bundler and tuskops; the same lockfile, or both fail. ``{second}`` in
+    ``body`` is the URL of a second source serving ``second``."""
+    with GemRegistry(graph) as registry, GemRegistry(second or {}) as other:
+        text = gemfile(registry, body.replace("{second}", other.base))
+        code, bundler_lock, output = bundle_lock(registry, text, tmp_path)
+        asked = registry.paths() + other.paths()
+        ours, explanation = tuskops_lock(text, tmp_path)
+    assert "/versions" in asked, asked
+    assert all(p == "/versions" or p.startswith("/info/") for p in asked), asked
+    if code != 0:
+        assert "could not find compatible versions" in output.lower(), output
+        assert ours is None, f"Bundler failed ({output}) but tuskops locked:\n{ours}"
+        assert explanation.rstrip().endswith("version solving failed."), explanation
+        return
+    assert ours is not None, f"tuskops failed where Bundler locked:\n{explanation}"
+    assert ours == bundler_lock
+
+
 #: name -> (graph, Gemfile body after the source line)
 CASES: Mapping[str, tuple[Graph, str]] = {
     "pessimistic ranges and a shared dependency": (
@@ -177,6 +196,20 @@ CASES: Mapping[str, tuple[Graph, str]] = {
         },
         'gem "p"\n',
     ),
+    "platform variants matched as Gem::Platform matches them": (
+        {
+            "gnu": {"1.0.0": {}, "1.0.0-x86_64-linux-gnu": {}},
+            "musl": {"1.0.0": {}, "1.0.0-x86_64-linux-musl": {}},
+            "wide": {"1.0.0": {"deps": {"gnu": ">= 0"}}, "1.0.0-universal-linux": {}},
+            "native": {"2.0.0-x86_64-linux": {}, "2.0.0-java": {}, "2.1.0-java": {}},
+        },
+        'gem "gnu"\ngem "musl"\ngem "wide"\ngem "native"\n',
+    ),
+    "Gemfile platforms and the ruby directive": (
+        {"a": {"1.0": {}}, "j": {"1.0": {}}, "m": {"1.0": {}}, "w": {"1.0": {}}},
+        'ruby "~> 3.0"\n\ngem "a"\ngem "j", platforms: :jruby\n'
+        'gem "m", platforms: [:mri, :mingw]\ngem "w", platforms: [:mingw, :x64_mingw]\n',
+    ),
     "no solution": (
         {
             "left": {"1.0.0": {"deps": {"core": "~> 1.0"}}},
@@ -202,20 +235,33 @@ CASES: Mapping[str, tuple[Graph, str]] = {
 @pytest.mark.parametrize("case", list(CASES))
 def test_bundler_and_tuskops_write_the_same_lockfile(case: str, tmp_path: Path) -> None:
     graph, body = CASES[case]
-    with GemRegistry(graph) as registry:
-        text = gemfile(registry, body)
-        code, bundler_lock, output = bundle_lock(registry, text, tmp_path)
-        asked = registry.paths()
-        ours, explanation = tuskops_lock(text, tmp_path)
-    assert asked[0] == "/versions", asked
-    assert all(p == "/versions" or p.startswith("/info/") for p in asked), asked
-    if code != 0:
-        assert "could not find compatible versions" in output.lower(), output
-        assert ours is None, f"Bundler failed ({output}) but tuskops locked:\n{ours}"
-        assert explanation.rstrip().endswith("version solving failed."), explanation
-        return
-    assert ours is not None, f"tuskops failed where Bundler locked:\n{explanation}"
-    assert ours == bundler_lock
+    compare(graph, body, tmp_path)
+
+
+#: name -> (graph of the first source, of the second, Gemfile body)
+TWO_SOURCES: Mapping[str, tuple[Graph, Graph, str]] = {
+    "a source block pins its gems and what they need from it": (
+        {"a": {"1.0": {"deps": {"b": ">= 0"}}}, "b": {"1.0": {}}},
+        {"s": {"1.0": {"deps": {"b": ">= 0"}}}, "b": {"2.0": {}}},
+        'gem "a"\n\nsource "{second}" do\n  gem "s"\nend\n',
+    ),
+    "a gem the Gemfile names is not pinned to a block's source": (
+        {"a": {"1.0": {}}, "b": {"1.0": {}, "1.5": {}}},
+        {"s": {"1.0": {"deps": {"b": ">= 0"}}}, "b": {"1.2": {}}},
+        'gem "a"\ngem "b"\n\nsource "{second}" do\n  gem "s"\nend\n',
+    ),
+    "two global sources: versions merged, the first-declared copy wins": (
+        {"a": {"1.0": {"deps": {"b": ">= 0"}}}, "b": {"3.0": {}}},
+        {"s": {"1.0": {}}, "b": {"1.0": {}, "3.0": {"deps": {"s": ">= 0"}}}},
+        'source "{second}"\n\ngem "a"\n',
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(TWO_SOURCES))
+def test_two_sources_lock_the_same(case: str, tmp_path: Path) -> None:
+    graph, second, body = TWO_SOURCES[case]
+    compare(graph, body, tmp_path, second)
 
 
 def test_the_conflict_explanation_ends_at_the_gemfile(tmp_path: Path) -> None:

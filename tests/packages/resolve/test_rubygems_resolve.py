@@ -19,8 +19,10 @@ from tuskops.packages.resolve.pubgrub import ResolutionImpossible, resolve
 from tuskops.packages.resolve.rubygems import (
     RUBY,
     RUBYGEMS,
+    GemPlatform,
     GemTarget,
     RubygemsProvider,
+    best_variants,
     detect_target,
     requirement,
 )
@@ -211,3 +213,69 @@ def test_detect_target_asks_the_ruby_on_path() -> None:
     assert target.ruby == version
     assert target.platforms == (platform,)
     assert target.rubygems is not None
+
+
+PLATFORMS = [
+    "x86_64-linux-gnu",
+    "x86_64-linux",
+    "x86_64-linux-musl",
+    "aarch64-linux",
+    "arm64-darwin-22",
+    "universal-darwin",
+    "java",
+    "jruby",
+    "x64-mingw-ucrt",
+    "x64-mingw32",
+    "x86-mingw32",
+    "universal-java-11",
+    "arm-linux",
+    "i686-linux",
+    "x86-mswin32-60",
+    "sparc-solaris2.8",
+]
+
+
+def test_gem_platform_parses_as_rubygems_does() -> None:
+    assert GemPlatform.parse("x86_64-linux-gnu") == GemPlatform("x86_64", "linux", None)
+    assert GemPlatform.parse("x86_64-linux-musl") == GemPlatform("x86_64", "linux", "musl")
+    assert GemPlatform.parse("jruby") == GemPlatform(None, "java", None)
+    assert GemPlatform.parse("i686-linux") == GemPlatform("x86", "linux", None)
+    assert GemPlatform.parse("arm64-darwin-22") == GemPlatform("arm64", "darwin", "22")
+    ruby = shutil.which("ruby")
+    if ruby is None:
+        pytest.skip("Ruby (`ruby`) is not installed to compare with Gem::Platform")
+    script = (
+        "ARGV.each { |s| puts Gem::Platform.new(s).to_a.map { |x| x.nil? ? '-' : x }.join(' ') }"
+    )
+    done = subprocess.run(
+        [ruby, "-e", script, *PLATFORMS], capture_output=True, text=True, check=True
+    )
+    theirs = [
+        tuple(None if x == "-" else x for x in line.split(" ")) for line in done.stdout.splitlines()
+    ]
+    ours = [(p.cpu, p.os, p.version) for p in map(GemPlatform.parse, PLATFORMS)]
+    assert ours == theirs
+
+
+def test_best_variants_follow_bundlers_platform_match() -> None:
+    graph = {
+        "n": {
+            "1.0": {},
+            "1.0-x86_64-linux-gnu": {},
+            "1.0-universal-linux": {},
+            "1.0-java": {},
+            "1.0-arm-linux": {},
+        }
+    }
+    info = listings(graph)["n"]
+    variants = {str(r.extra["platform"]): r for r in info.releases}
+
+    def best(target: str) -> list[str]:
+        return [str(r.extra["platform"]) for r in best_variants(variants, target)]
+
+    assert best("x86_64-linux") == ["x86_64-linux-gnu"]  # equal as Gem::Platform
+    assert best("aarch64-linux") == ["universal-linux"]
+    assert best("armv7-linux") == ["arm-linux"]
+    assert best("universal-java-11") == ["java"]
+    assert best("x64-mingw-ucrt") == ["ruby"]
+    assert best("ruby") == ["ruby"]

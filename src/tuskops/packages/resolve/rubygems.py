@@ -13,12 +13,15 @@ provider reproduces so that the solver only sees ranges and choices:
 * **Yanked versions** are absent: rubygems.org removes them from ``/info/NAME`` (the only file
   the provider reads), as Bundler sees it too.
 * **Platforms.** A version may have several variants (``1.16.0`` and ``1.16.0-x86_64-linux``).
-  For each platform the lock is made for, the variant of exactly that platform is used, else
-  the ``ruby`` (pure Ruby) one; a version without one for some lock platform is not a
-  candidate. The dependencies of a version are those of every chosen variant. (Bundler's
-  ``select_best_platform_match`` also matches related platforms, such as ``x86_64-linux-gnu``
-  for ``x86_64-linux`` and ``universal-darwin``; here only equal names match, documented in
-  ``docs/resolution-rubygems.md``.)
+  For each platform the lock is made for, the variants are chosen as Bundler's
+  ``select_best_platform_match`` chooses them: those equal to the platform as
+  ``Gem::Platform`` compares (``x86_64-linux-gnu`` equals ``x86_64-linux``), else the matching
+  ones (``Gem::Platform#===``: ``universal`` and a missing CPU match any CPU, a missing OS
+  version any version) of the best specificity score with the same dependencies, the
+  ``ruby`` (pure Ruby) variant last. A version with no variant for some lock platform is not a
+  candidate; its dependencies are those of every chosen variant. :class:`GemPlatform` is
+  ``Gem::Platform``'s string parsing and matching, hand-written since no Python library has
+  them.
 * **Ruby and RubyGems.** As in Bundler, a version's ``required_ruby_version`` and
   ``required_rubygems_version`` (the ``ruby:``/``rubygems:`` fields of the compact index) are
   dependencies on two pseudo-packages, :data:`RUBY` and :data:`RUBYGEMS`, whose only version is
@@ -40,11 +43,12 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+import re
 import shutil
 import subprocess
 import threading
 from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from tuskops.errors import PackageError, VersionSyntaxError
@@ -59,9 +63,11 @@ __all__ = [
     "DEFAULT_PREFETCH",
     "RUBY",
     "RUBYGEMS",
+    "GemPlatform",
     "GemTarget",
     "GemVersion",
     "RubygemsProvider",
+    "best_variants",
     "detect_target",
     "requirement",
 ]
@@ -126,6 +132,163 @@ def detect_target(ruby: str | None = None) -> GemTarget:
     )
 
 
+_OS_FORMS: tuple[tuple[str, str, int | None], ...] = (
+    # (regex, os, group holding the version): Gem::Platform.new's table, in its order.
+    (r"aix(\d+)?", "aix", 1),
+    (r"cygwin", "cygwin", None),
+    (r"darwin(\d+)?", "darwin", 1),
+    (r"^macruby$", "macruby", None),
+    (r"freebsd(\d+)?", "freebsd", 1),
+    (r"hpux(\d+)?", "hpux", 1),
+    (r"^java$|^jruby$", "java", None),
+    (r"^java([\d.]*)", "java", 1),
+    (r"^dalvik(\d+)?$", "dalvik", 1),
+    (r"^dotnet$", "dotnet", None),
+    (r"^dotnet([\d.]*)", "dotnet", 1),
+    (r"linux-?((?!gnu)\w+)?", "linux", 1),
+    (r"mingw32", "mingw32", None),
+    (r"mingw-?(\w+)?", "mingw", 1),
+    (r"netbsdelf", "netbsdelf", None),
+    (r"openbsd(\d+\.\d+)?", "openbsd", 1),
+    (r"bitrig(\d+\.\d+)?", "bitrig", 1),
+    (r"solaris(\d+\.\d+)?", "solaris", 1),
+)
+_NUMERIC = re.compile(r"\d+(\.\d+)?$")
+
+
+@dataclass(frozen=True)
+class GemPlatform:
+    """A ``Gem::Platform`` (RubyGems 3.3): ``cpu``, ``os``, ``version`` as it parses a string."""
+
+    cpu: str | None
+    os: str
+    version: str | None
+
+    @classmethod
+    def parse(cls, text: str) -> GemPlatform:
+        arch = text.split("-")
+        if len(arch) > 2 and not _NUMERIC.search(arch[-1]):  # x86_64-linux-{libc}
+            extra = arch.pop()
+            arch[-1] += f"-{extra}"
+        cpu: str | None = arch.pop(0)
+        if cpu is not None and re.search(r"i\d86", cpu):
+            cpu = "x86"
+        if len(arch) == 2 and re.match(r"^\d+(\.\d+)?$", arch[1]):
+            return cls(cpu, arch[0], arch[1])
+        os = arch[0] if arch else None
+        if os is None:
+            cpu, os = None, cpu or ""
+        mswin = re.search(r"(mswin\d+)(_(\d+))?", os)
+        if mswin is not None:
+            if cpu is None and mswin.group(1).endswith("32"):
+                cpu = "x86"
+            return cls(cpu, mswin.group(1), mswin.group(3))
+        for pattern, name, group in _OS_FORMS:
+            match = re.search(pattern, os)
+            if match is not None:
+                return cls(cpu, name, match.group(group) if group else None)
+        if (test := re.match(r"^(\w+_platform)(\d+)?", os)) is not None:
+            return cls(cpu, test.group(1), test.group(2))
+        return cls(cpu, "unknown", None)
+
+    def matches(self, other: GemPlatform) -> bool:
+        """``Gem::Platform#===``."""
+        if (
+            "universal" in (self.cpu, other.cpu)
+            and self.os.startswith("mingw")
+            and other.os.startswith("mingw")
+        ):
+            return True
+        cpu = (
+            self.cpu in (None, "universal")
+            or other.cpu in (None, "universal")
+            or self.cpu == other.cpu
+            or (self.cpu == "arm" and (other.cpu or "").startswith("arm"))
+        )
+        version = self.version is None or other.version is None or self.version == other.version
+        return cpu and self.os == other.os and version
+
+    def specificity(self, user: GemPlatform) -> int:
+        """Bundler's ``PlatformMatch.specificity_score`` (lower is better)."""
+        if self == user:
+            return -1
+        os = 0 if self.os == user.os else 1
+        if self.cpu == user.cpu or (self.cpu == "arm" and (user.cpu or "").startswith("arm")):
+            cpu = 0
+        elif self.cpu in (None, "universal"):
+            cpu = 1
+        else:
+            cpu = 2
+        if self.version == user.version:
+            version = 0
+        elif self.version is None:
+            version = 1
+        else:
+            version = 2
+        return os + cpu * 10 + version * 100
+
+
+#: Bundler's ``GemHelpers::GENERICS``: (platform to match, its generic platform).
+_GENERICS = (
+    (GemPlatform(None, "java", None), "java"),
+    (GemPlatform(None, "mswin32", None), "mswin32"),
+    (GemPlatform(None, "mswin64", None), "mswin64"),
+    (GemPlatform("universal", "mingw32", None), "universal-mingw32"),
+    (GemPlatform("x64", "mingw32", None), "x64-mingw32"),
+    (GemPlatform("x86_64", "mingw32", None), "x64-mingw32"),
+    (GemPlatform(None, "mingw32", None), "x86-mingw32"),
+)
+
+
+def _generic(platform: GemPlatform) -> GemPlatform | None:
+    """``GemHelpers.generic``: None for ``ruby``."""
+    for match, generic in _GENERICS:
+        if platform.os == match.os and (match.cpu is None or platform.cpu == match.cpu):
+            return GemPlatform.parse(generic)
+    return None
+
+
+def _platforms_match(variant: str, target: str) -> bool:
+    """``MatchPlatform.platforms_match?(variant, target)``."""
+    if variant == "ruby" or variant == target:
+        return True
+    if target == "ruby":
+        return False
+    spec, local = GemPlatform.parse(variant), GemPlatform.parse(target)
+    if spec == local:
+        return True
+    generic = _generic(spec)
+    return (generic is not None and generic.matches(local)) or spec.matches(local)
+
+
+def best_variants(variants: Mapping[str, Release], target: str) -> list[Release]:
+    """The variants Bundler's ``select_best_platform_match`` keeps for ``target``, best
+    first; empty when none matches."""
+    matching = [(p, r) for p, r in variants.items() if _platforms_match(p, target)]
+    if target == "ruby":
+        return [r for p, r in matching if p == "ruby"]
+    local = GemPlatform.parse(target)
+    exact = [r for p, r in matching if p != "ruby" and GemPlatform.parse(p) == local]
+    if exact:
+        return exact
+
+    def score(platform: str) -> int:
+        return 1_000_000 if platform == "ruby" else GemPlatform.parse(platform).specificity(local)
+
+    ranked = sorted(matching, key=lambda item: score(item[0]))
+    if not ranked:
+        return []
+    best_score, best = score(ranked[0][0]), ranked[0][1]
+    deps = sorted((d.name, d.constraint) for d in best.dependencies or ())
+    kept: list[Release] = []
+    for platform, release in ranked:
+        same = sorted((d.name, d.constraint) for d in release.dependencies or ()) == deps
+        if score(platform) != best_score or not same:
+            break
+        kept.append(release)
+    return kept
+
+
 @dataclass(frozen=True)
 class GemVersion:
     """One version of a gem: its variants by platform (``ruby`` for the plain gem)."""
@@ -155,6 +318,7 @@ class RubygemsProvider:
     ``prerelease_names``: gems whose Gemfile requirement names a pre-release.
     ``preferences``: gem -> version to try first (the previous lock's pins).
     ``info``: name -> ready-made listing, bypassing the network (tests, embedding).
+    ``direct_names``: the gems the Gemfile names (never pinned to a block's source indirectly).
     """
 
     def __init__(
@@ -168,8 +332,10 @@ class RubygemsProvider:
         prefetch: int = DEFAULT_PREFETCH,
         progress: Callable[[str], None] | None = None,
         info: Mapping[str, PackageInfo] | None = None,
+        direct_names: Collection[str] = (),
     ) -> None:
         self.lookup = lookup
+        self.direct_names = frozenset(direct_names)
         self.target = target or GemTarget()
         self.allow_prereleases = allow_prereleases
         self.prerelease_names = frozenset(prerelease_names)
@@ -198,6 +364,7 @@ class RubygemsProvider:
             self._thread.start()
             conf = lookup.settings("rubygems")
             self.gem_sources: Mapping[str, str] = dict(conf.extra.get("gem_sources", {}))
+            self.pin_indirect()
         else:
             self.gem_sources = {}
 
@@ -249,26 +416,89 @@ class RubygemsProvider:
         elif self.lookup is not None:
             self._listings[name] = self._submit(self._fetch(name))
 
-    async def _fetch(self, name: str) -> PackageInfo:
+    async def _from(self, source: str, name: str) -> PackageInfo:
+        """``name`` as ``source`` lists it, each release marked with the source."""
         assert self.lookup is not None
-        source = self.gem_sources.get(name)
-        if source is not None:  # a gem of a source block is looked up there only
-            client = self.lookup.client("rubygems")
-            found = await fetch_package("rubygems", name, client=client, registry=source)
-            marks = {"tuskops_registry_url": source}
-            releases = tuple(
-                Release(
-                    version=r.version,
-                    yanked=r.yanked,
-                    dependencies=r.dependencies,
-                    artifacts=r.artifacts,
-                    extra={**r.extra, **marks},
-                )
+        client = self.lookup.client("rubygems")
+        found = await fetch_package("rubygems", name, client=client, registry=source)
+        return PackageInfo(
+            found.ecosystem,
+            found.name,
+            tuple(
+                replace(r, extra={**r.extra, "tuskops_registry_url": source})
                 for r in found.releases
-            )
-            return PackageInfo(found.ecosystem, found.name, releases, extra=found.extra)
-        package, _ = await self.lookup.package("rubygems", name)
-        return package
+            ),
+            extra=found.extra,
+        )
+
+    async def _fetch(self, name: str) -> PackageInfo:
+        """A gem of a ``source`` block (or pinned to one, see :meth:`pin_indirect`) from that
+        source only; any other from every global source, their versions merged as Bundler's
+        aggregate global source merges them (the first-declared source's copy of a version
+        wins, as measured against Bundler 2.3)."""
+        assert self.lookup is not None
+        pinned = self.gem_sources.get(name)
+        if pinned is not None:
+            return await self._from(pinned, name)
+        registries = self.lookup.settings("rubygems").registries
+        if len(registries) < 2:
+            package, _ = await self.lookup.package("rubygems", name)
+            return package
+        results = await asyncio.gather(
+            *(self._from(r.url, name) for r in registries), return_exceptions=True
+        )
+        found = [r for r in results if not isinstance(r, PackageNotFound)]
+        for result in found:
+            if isinstance(result, BaseException):
+                raise result
+        listings = [r for r in found if isinstance(r, PackageInfo)]
+        if not listings:
+            where = " or ".join(r.url for r in registries)
+            raise PackageNotFound("rubygems", name, where)
+        merged: dict[tuple[str, str], Release] = {}
+        for listing in reversed(listings):  # Gemfile order: the first-declared copy wins
+            for release in listing.releases:
+                merged.setdefault((release.version, str(release.extra.get("platform"))), release)
+        return replace(listings[0], releases=tuple(merged.values()))
+
+    def pin_indirect(self) -> None:
+        """Bundler's ``SourceMap#all_requirements``: every gem a ``source`` block's source
+        has among the dependencies (transitively, any version) of the gems pinned to it is
+        pinned to that source too, whoever depends on it, unless the Gemfile names it
+        (``direct_names``). Fetches those closures now."""
+        if self.lookup is None or not self.gem_sources:
+            return
+        future = self._submit(self._pin_indirect())
+        pinned = self._wait(future)
+        self.gem_sources = {**pinned, **self.gem_sources}
+
+    async def _pin_indirect(self) -> dict[str, str]:
+        by_source: dict[str, list[str]] = {}
+        for gem, source in self.gem_sources.items():
+            by_source.setdefault(source, []).append(gem)
+        pinned: dict[str, str] = {}
+        for source, gems in by_source.items():
+            seen = set(gems)
+            frontier = list(gems)
+            while frontier:
+                results = await asyncio.gather(
+                    *(self._from(source, n) for n in frontier), return_exceptions=True
+                )
+                following: list[str] = []
+                for gem, result in zip(frontier, results, strict=True):
+                    if isinstance(result, PackageNotFound):
+                        continue
+                    if isinstance(result, BaseException):
+                        raise result
+                    if gem not in self.gem_sources and gem not in self.direct_names:
+                        pinned.setdefault(gem, source)
+                    for release in result.releases:
+                        for dep in release.dependencies or ():
+                            if dep.name not in seen:
+                                seen.add(dep.name)
+                                following.append(dep.name)
+                frontier = following
+        return pinned
 
     def _wait(self, future: concurrent.futures.Future[_T]) -> _T:
         if self.progress is None:
@@ -322,20 +552,22 @@ class RubygemsProvider:
         return found
 
     def variants(self, name: str, version: RubygemsVersion) -> dict[str, Release]:
-        """Lock platform -> the release used for it (exact platform, else ``ruby``); empty
-        when some lock platform has neither."""
+        """Variant platform -> release of the variants the lock's platforms use (see the
+        module doc); empty when some lock platform has none."""
         for gem in self.versions(name):
             if gem.version == version:
                 return self._choose(gem)
         return {}
 
     def _choose(self, gem: GemVersion) -> dict[str, Release]:
+        """Variant platform -> release, for the variants chosen for any lock platform."""
         chosen: dict[str, Release] = {}
         for platform in self.target.platforms:
-            release = gem.variants.get(platform) or gem.variants.get("ruby")
-            if release is None:
+            best = best_variants(gem.variants, platform)
+            if not best:
                 return {}
-            chosen[platform] = release
+            for release in best:
+                chosen.setdefault(str(release.extra.get("platform") or "ruby"), release)
         return chosen
 
     # --- the Provider protocol ----------------------------------------------------------------
