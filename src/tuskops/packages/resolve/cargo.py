@@ -27,7 +27,12 @@ pins them; a pre-release only when the requirement names a pre-release of the sa
 major.minor.patch (the ``semver`` crate's rule, in
 :mod:`tuskops.packages.ecosystems.cargo`); dev-dependencies of dependencies ignored, build and
 every target's dependencies kept (Cargo locks all platforms); one package per ``links`` value
-(a package ``links:NAME`` whose synthetic versions stand for the crates that claim it).
+(a package ``links:NAME`` whose synthetic versions stand for the crates that claim it); with
+``max_rust_version`` (resolver 3), versions whose ``rust-version`` fits come before the rest;
+dependency cycles (through normal or build dependencies) refused as Cargo refuses them.
+A package's dependencies are handed to the solver in reverse, because PubGrub decides the
+last-seen of equally constrained packages first and Cargo the first listed: where two
+solutions exist, the one Cargo picks is picked (measured in the differential tests).
 
 Hand-written because no library implements Cargo's resolver; the search itself is the shared
 PubGrub solver (:mod:`.pubgrub`), which explains failures in sentences. Pure: the index comes
@@ -180,6 +185,7 @@ class CargoProvider:
                     continue
         self._releases: dict[str, dict[CargoVersion, CrateRelease] | None] = {}
         self._constraints: dict[str, CargoConstraint] = {}
+        self._matched: dict[tuple[str, str], list[CargoVersion]] = {}
         self._links: dict[str, list[Key]] = {}
         #: Yanked versions left out while answering, by crate (for explanations).
         self.yanked_skipped: dict[str, set[CargoVersion]] = {}
@@ -206,6 +212,12 @@ class CargoProvider:
     # --- requirements -------------------------------------------------------------------------
 
     def _matching(self, dep: CrateDep) -> list[CargoVersion]:
+        key = (dep.name, dep.req)
+        if key not in self._matched:
+            self._matched[key] = self._match(dep)
+        return self._matched[key]
+
+    def _match(self, dep: CrateDep) -> list[CargoVersion]:
         releases = self.releases(dep.name) or {}
         constraint = self.constraint(dep.req)
         if self.prereleases:
