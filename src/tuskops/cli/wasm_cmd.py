@@ -340,3 +340,81 @@ def _register() -> None:
 
 
 _register()
+
+
+# --- pack -------------------------------------------------------------------------------------
+
+
+@click.command("pack")
+@click.argument("module", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--name", help="npm package name (default: the module's file name).")
+@click.option("--version", "version", default="0.1.0", show_default=True, help="Package version.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory to write the package to (default: ./NAME-npm).",
+)
+@click.option(
+    "--signature",
+    "signatures",
+    multiple=True,
+    metavar="'FN(KIND,...)->KIND'",
+    help="Declare an export's string/bytes parameters and result: 'greet(str)->str', "
+    "'hash(data: bytes) -> i32'. Kinds: i32 i64 f32 f64 str bytes (result also void). "
+    "Repeatable.",
+)
+@click.option("--no-npm-pack", is_flag=True, help="Write the package directory only.")
+@click.option("-o", "--output", type=OUTPUT_CHOICE, default="text", show_default=True)
+@handles_errors
+def pack_cmd(
+    module: Path,
+    name: str | None,
+    version: str,
+    out_dir: Path | None,
+    signatures: tuple[str, ...],
+    no_npm_pack: bool,
+    output: str,
+) -> None:
+    """Package MODULE for npm: Node ESM and CommonJS entries, a browser entry (streaming
+    compilation, falling back when the server sends the wrong MIME type), a service worker that
+    caches the module for offline use, TypeScript types from the module's exports, then
+    `npm pack`.
+
+    Numbers pass as they are (i64 as bigint). Strings and bytes go through the memory ABI
+    (alloc/dealloc exports, pointer and length, docs/wasm.md); the wasm types cannot say which
+    i32 pairs are strings, so declare them with --signature.
+
+    \b
+    Examples:
+      tuskops wasm pack text.wasm --signature 'upper(str)->str'
+      tuskops wasm pack lib.wasm --name @acme/lib --version 1.2.0 --out dist/npm
+      tuskops wasm pack math.wasm --no-npm-pack -o json
+    """
+    from tuskops.wasm.pack import default_name, pack
+
+    target = out_dir or Path(f"{(name or default_name(module)).rpartition('/')[2]}-npm")
+    result = pack(
+        module,
+        target,
+        name=name,
+        version=version,
+        signatures=signatures,
+        npm_pack=not no_npm_pack,
+    )
+    if output == "json":
+        print_json(result.to_json())
+        return
+    con = stdout()
+    con.print(f"[bold]{escape(result.name)}@{escape(result.version)}[/bold] in {result.out_dir}")
+    for fn in result.functions:
+        con.print(f"  {escape(fn.name)}({escape(fn.ts_params)}): {escape(fn.ts_result)}")
+    for skipped, reason in result.skipped:
+        con.print(f"  [yellow]skipped[/yellow] {escape(skipped)}: {escape(reason)}")
+    if result.wasi:
+        con.print("  WASI preview 1 imports: the minimal shim (README.md)")
+    if result.tarball is not None:
+        con.print(f"tarball: {result.tarball}")
+
+
+wasm_group.add_command(pack_cmd)
