@@ -72,6 +72,12 @@ def test_a_package_without_a_hash_is_refused() -> None:
         write_requirements_lock(_lock(LockedPackage("nohash", "1.0")))
 
 
+def test_a_lock_of_another_ecosystem_is_refused() -> None:
+    npm = Lockfile("npm", "x.txt", "package-lock.json v3", (LockedPackage("a", "1.0.0"),))
+    with pytest.raises(ValueError, match="PyPI packages, not npm's"):
+        write_requirements_lock(npm)
+
+
 def test_pins_read_back(tmp_path: Path) -> None:
     path = tmp_path / "requirements.lock.txt"
     assert requirements_lock_pins(path) == {}

@@ -59,7 +59,10 @@ def _required_by(lock: Lockfile) -> dict[str, list[str]]:
 
 def write_requirements_lock(lock: Lockfile) -> str:
     """``lock`` as pip-compile style ``requirements.txt`` text with hashes (see the module
-    doc). ``ValueError`` when a package has no hash (pip would refuse the file)."""
+    doc). ``ValueError`` when a package has no hash (pip would refuse the file) or the lock
+    is not a PyPI one."""
+    if lock.ecosystem != "pypi":
+        raise ValueError(f"a requirements file holds PyPI packages, not {lock.ecosystem}'s")
     table = _tool_table(lock)
     roots_value = table.get("roots")
     roots: Sequence[str] = (
