@@ -270,3 +270,55 @@ def test_tsc_browser_condition_types(tsc: list[str], consumer: Consumer) -> None
     # Node's entry has no service worker: the same file fails against its types.
     done = type_check(tsc, consumer, "ts-node-sw", {"page.mts": source}, NODE16)
     assert "has no exported member 'registerServiceWorker'" in done.stdout
+
+
+# --- a C reactor built with tuskops.wasm.build --------------------------------------------------
+
+WORDS_C = r"""
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+__attribute__((export_name("alloc"))) void *alloc(uint32_t len) { return malloc(len); }
+__attribute__((export_name("dealloc"))) void dealloc(void *p, uint32_t len) { free(p); }
+
+/* words(text) -> "N words", printing the text on stdout through wasi-libc's stdio. */
+__attribute__((export_name("words"))) uint64_t words(const char *s, uint32_t len) {
+  printf("got: %.*s\n", (int)len, s);
+  fflush(stdout);
+  int count = 0, in_word = 0;
+  for (uint32_t i = 0; i < len; i++) {
+    int space = s[i] == ' ' || s[i] == '\n' || s[i] == '\t';
+    if (!space && !in_word) count++;
+    in_word = !space;
+  }
+  char *out = malloc(32);
+  int n = snprintf(out, 32, "%d words", count);
+  return ((uint64_t)(uintptr_t)out << 32) | (uint32_t)n;
+}
+"""
+
+
+def test_c_wasi_reactor_from_the_build(tmp_path: Path) -> None:
+    from tuskops.wasm.build import WasmBuildError, build
+    from tuskops.wasm.toolchain import MissingToolchain
+
+    node = need("node")
+    source = tmp_path / "words.c"
+    source.write_text(WORDS_C)
+    try:
+        built = build(source, target="wasi", profile="release")
+    except (MissingToolchain, WasmBuildError) as err:
+        pytest.skip(f"cannot build a WASI reactor from C here: {err}")
+    result = pack(built.output, tmp_path / "words", signatures=["words(str)->str"], npm_pack=False)
+    assert result.wasi
+    script = tmp_path / "use.mjs"
+    script.write_text(
+        f'import {{ words }} from "{(tmp_path / "words" / "index.mjs").as_posix()}";\n'
+        'console.log(JSON.stringify(words("the quick  brown fox")));\n'
+    )
+    done = subprocess.run(
+        [node, str(script)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["got: the quick  brown fox", '"4 words"']
