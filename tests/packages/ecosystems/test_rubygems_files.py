@@ -577,3 +577,24 @@ def test_write_minimal_model_defaults_to_ruby_platform() -> None:
         "GEM\n  remote: https://rubygems.org/\n  specs:\n    rake (13.1.0)\n"
         "\nPLATFORMS\n  ruby\n\nDEPENDENCIES\n"
     )
+
+
+def test_write_normalizes_requirements_as_gem_requirement_to_s() -> None:
+    # What Bundler 2.3 writes for `gem "a", "~>1.0"`, `gem "c", "2.0"` and a dependency
+    # `a: ~>1.0, >=1.0.0` (measured with bundle lock).
+    rake = LockedPackage(
+        "b",
+        "1.0",
+        "https://rubygems.org/",
+        dependencies=("a ~>1.0, >=1.0.0",),
+        extra={"source_type": "gem"},
+    )
+    deps = [
+        {"name": "a", "constraint": "~>1.0", "pinned_source": False},
+        {"name": "c", "constraint": "2.0", "pinned_source": False},
+        {"name": "d", "constraint": ">= 1.0-rc1", "pinned_source": False},
+    ]
+    lock = Lockfile("rubygems", "Gemfile.lock", "Gemfile.lock", (rake,), {"dependencies": deps})
+    text = write_gemfile_lock(lock)
+    assert "    b (1.0)\n      a (~> 1.0, >= 1.0.0)\n" in text
+    assert "DEPENDENCIES\n  a (~> 1.0)\n  c (= 2.0)\n  d (>= 1.0.pre.rc1)\n" in text

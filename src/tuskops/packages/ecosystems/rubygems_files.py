@@ -874,10 +874,22 @@ def _lock_name(name: str, version: str, platform: str | None) -> str:
     )
 
 
+_REQUIREMENT_PART = re.compile(r"\s*(~>|!=|>=|<=|=|>|<)?\s*(\S+)\s*\Z")
+
+
+def _requirement_part(part: str) -> str:
+    """One part as ``Gem::Requirement#to_s`` writes it: ``op version`` with one space, ``=``
+    when no operator is written (``~>1.0`` -> ``~> 1.0``, ``2.0`` -> ``= 2.0``)."""
+    match = _REQUIREMENT_PART.match(part)
+    if match is None:
+        return part.strip()
+    return f"{match.group(1) or '='} {match.group(2).replace('-', '.pre.')}"
+
+
 def _requirement(text: str) -> str:
-    """A requirement list as Bundler writes it: its parts sorted, then reversed; ``>= 0`` (no
-    requirement) is left out."""
-    parts = [p.strip() for p in text.split(",") if p.strip()]
+    """A requirement list as Bundler writes it: each part normalized, the parts sorted, then
+    reversed; ``>= 0`` (no requirement) is left out."""
+    parts = [_requirement_part(p) for p in text.split(",") if p.strip()]
     if parts in ([], [">= 0"]):
         return ""
     return ", ".join(sorted(set(parts), reverse=True))
