@@ -43,6 +43,7 @@ from tuskops.packages.manifests import Dependency, LockedPackage, Lockfile, Mani
 from tuskops.packages.resolve.base import Requirement
 from tuskops.packages.resolve.pubgrub import resolve
 from tuskops.packages.resolve.rubygems import (
+    BUNDLER,
     RUBY,
     RUBYGEMS,
     GemTarget,
@@ -214,7 +215,7 @@ def _packages(
 ) -> list[LockedPackage]:
     packages: list[LockedPackage] = []
     for name, version in solution.items():
-        if name in (RUBY, RUBYGEMS):
+        if name in (RUBY, RUBYGEMS) or (name == BUNDLER and provider.target.bundler):
             continue
         seen: set[str] = set()
         for release in provider.variants(name, version).values():

@@ -210,6 +210,16 @@ CASES: Mapping[str, tuple[Graph, str]] = {
         'ruby "~> 3.0"\n\ngem "a"\ngem "j", platforms: :jruby\n'
         'gem "m", platforms: [:mri, :mingw]\ngem "w", platforms: [:mingw, :x64_mingw]\n',
     ),
+    "requirements written as Gem::Requirement writes them, and the bundler gem": (
+        {
+            "a": {"1.0": {}, "1.0.1": {}},
+            "b": {"1.0": {"deps": {"a": "~>1.0, >=1.0.0"}}},
+            "c": {"2.0": {}},
+            "d": {"0.5": {}},
+        },
+        'gem "a", "~>1.0"\ngem "b", ">= 0.1", "< 2"\ngem "c", "2.0"\ngem "d", "!= 0.4"\n'
+        'gem "bundler"\n\ngroup :test do\n  gem "a", "~>1.0"\nend\n',
+    ),
     "no solution": (
         {
             "left": {"1.0.0": {"deps": {"core": "~> 1.0"}}},

@@ -30,6 +30,8 @@ provider reproduces so that the solver only sees ranges and choices:
   conflict says "foo 2.0 depends on Ruby (>= 3.2)". With no target version (no ``ruby`` found,
   none given) the requirement is not checked. :func:`detect_target` asks the ``ruby`` on
   ``PATH``, as Bundler's answer depends on the Ruby that runs it.
+* **bundler** is, as in Bundler, the running Bundler (``GemTarget.bundler``), not a gem from a
+  server; only without a known Bundler version is it looked up like any gem.
 
 Fetching: every ``/info/NAME`` is read through the :class:`~tuskops.packages.api.PackageLookup`
 (its settings decide the sources; gems of a ``source`` block go to that source only,
@@ -60,6 +62,7 @@ from tuskops.packages.resolve.base import Requirement, Unavailable
 from tuskops.packages.versions import Ranges
 
 __all__ = [
+    "BUNDLER",
     "DEFAULT_PREFETCH",
     "RUBY",
     "RUBYGEMS",
@@ -79,6 +82,8 @@ DEFAULT_PREFETCH = 3
 #: Gem names are case-sensitive and these are not names a gem can depend on by accident.
 RUBY = "Ruby"
 RUBYGEMS = "RubyGems"
+#: Bundler resolves ``bundler`` to itself (its metadata source), never from a gem server.
+BUNDLER = "bundler"
 
 _PROGRESS_INTERVAL = 0.2
 _ANY = SCHEME.parse_constraint(">= 0")
@@ -350,6 +355,7 @@ class RubygemsProvider:
         self._last_report = ""
         self._ruby = self._parse_target(self.target.ruby)
         self._rubygems = self._parse_target(self.target.rubygems)
+        self._bundler = self._parse_target(self.target.bundler)
         self._static = dict(info or {})
         self._listings: dict[str, concurrent.futures.Future[PackageInfo]] = {}
         self._versions: dict[str, list[GemVersion]] = {}
@@ -408,6 +414,8 @@ class RubygemsProvider:
     def start(self, name: str) -> None:
         """Start fetching ``name``'s info file (if not yet)."""
         if name in (RUBY, RUBYGEMS) or name in self._listings or self._closed:
+            return
+        if name == BUNDLER and self._bundler is not None:
             return
         if name in self._static:
             done: concurrent.futures.Future[PackageInfo] = concurrent.futures.Future()
@@ -576,6 +584,8 @@ class RubygemsProvider:
         if name in (RUBY, RUBYGEMS):
             mine = self._ruby if name == RUBY else self._rubygems
             return [mine] if mine is not None and allowed.contains(mine) else []
+        if name == BUNDLER and self._bundler is not None:
+            return [self._bundler] if allowed.contains(self._bundler) else []
         listed = [g for g in self.versions(name) if allowed.contains(g.version) and self._choose(g)]
         versions = [g.version for g in listed]
         if self.allow_prereleases is True or name in self.prerelease_names:
@@ -598,7 +608,7 @@ class RubygemsProvider:
     def dependencies(
         self, name: str, version: RubygemsVersion
     ) -> Sequence[Requirement[RubygemsVersion]]:
-        if name in (RUBY, RUBYGEMS):
+        if name in (RUBY, RUBYGEMS) or (name == BUNDLER and self._bundler is not None):
             return []
         chosen = self.variants(name, version)
         if not chosen:
