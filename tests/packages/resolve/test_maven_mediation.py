@@ -295,3 +295,44 @@ def test_classified_artifacts_are_distinct() -> None:
 def test_unavailable_poms_propagate() -> None:
     with pytest.raises(Unavailable):
         resolve([dep("B")], {})
+
+
+def test_soft_version_outside_the_ranges_loses_to_a_deeper_acceptable_node() -> None:
+    # As mvn -o dependency:tree resolves it (the differential test "range-rejects-nearer"):
+    # A -> y 1.0 is nearest, but B -> M -> y [1.2,1.3] rejects it; the range's node wins.
+    repo: Repo = {
+        "g:A": [dep("y", "1.0")],
+        "g:B": [dep("M")],
+        "g:M": [dep("y", "[1.2,1.3]"), dep("Y2")],
+        "g:Y2": [dep("y", "1.4")],
+        "g:y": [],
+    }
+    tree = resolve([dep("A"), dep("B")], repo, versions={"g:y": ["1.0", "1.2", "1.3", "1.4"]})
+    assert tree.render("g:R:jar:1.0", verbose=True) == (
+        "g:R:jar:1.0\n"
+        "+- g:A:jar:1.0:compile\n"
+        "|  \\- (g:y:jar:1.0:compile - omitted for conflict with 1.3)\n"
+        "\\- g:B:jar:1.0:compile\n"
+        "   \\- g:M:jar:1.0:compile\n"
+        "      +- g:y:jar:1.3:compile\n"
+        "      \\- g:Y2:jar:1.0:compile\n"
+        "         \\- (g:y:jar:1.4:compile - omitted for conflict with 1.3)\n"
+    )
+
+
+def test_direct_soft_version_outside_the_ranges_keeps_its_place() -> None:
+    # mvn's plain tree (differential test "direct-soft-vs-range"): the direct node takes the
+    # newest version the ranges allow, with its own scope and that version's dependencies.
+    repo: Repo = {
+        "g:A": [dep("y", "[1.2,)")],
+        "g:y:1.0": [dep("q")],
+        "g:y:1.3": [dep("z")],
+        "g:q": [],
+        "g:z": [],
+    }
+    tree = resolve(
+        [dep("y", "1.0", "runtime"), dep("A")], repo, versions={"g:y": ["1.0", "1.2", "1.3"]}
+    )
+    assert tree.render("g:R:jar:1.0") == (
+        "g:R:jar:1.0\n+- g:y:jar:1.3:runtime\n|  \\- g:z:jar:1.0:runtime\n\\- g:A:jar:1.0:compile\n"
+    )

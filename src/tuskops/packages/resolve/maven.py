@@ -481,9 +481,16 @@ class _Resolver:
                     continue
                 allowed = hard.get(key)
                 soft = node.constraint.preferred
-                if allowed is not None and soft is not None and not allowed.contains(soft):
+                if (
+                    node.depth > 1
+                    and allowed is not None
+                    and soft is not None
+                    and not allowed.contains(soft)
+                ):
                     # Not acceptable: the nearest node whose version the ranges allow wins,
-                    # however deep (maven-resolver's NearestVersionSelector).
+                    # however deep (maven-resolver's NearestVersionSelector). A direct
+                    # dependency is not rejected: Maven keeps it where it is declared, with
+                    # its scope, at the newest version the ranges allow (choose()).
                     rejected.setdefault(key, []).append(node)
                     continue
                 winners[key] = node
