@@ -17,10 +17,11 @@ function wasiImports(getMemory) {
   const ENOSYS = 52;
   const EBADF = 8;
   const pending = { 1: "", 2: "" };
+  const decoders = { 1: new TextDecoder(), 2: new TextDecoder() };
   const view = () => new DataView(getMemory().buffer);
   const bytes = () => new Uint8Array(getMemory().buffer);
   const write = (fd, chunk) => {
-    pending[fd] += new TextDecoder().decode(chunk, { stream: true });
+    pending[fd] += decoders[fd].decode(chunk, { stream: true });
     let nl;
     while ((nl = pending[fd].indexOf("\n")) >= 0) {
       const line = pending[fd].slice(0, nl);
