@@ -207,6 +207,32 @@ GRAPHS: list[Graph] = [
         },
         [d("a:1.0"), d("b:1.0")],
     ),
+    # Management adding exclusions and filling a direct dependency's version; a groupId
+    # wildcard exclusion; an optional direct dependency's own dependencies.
+    Graph(
+        "management-extras",
+        {
+            f"{F}:a:1.0": [d("b:1.0"), d("c:1.0")],
+            f"{F}:b:1.0": [d("b2:1.0"), d("b3:1.0")],
+            f"{F}:c:1.0": [d("c2:1.0")],
+            f"{F}:o:1.0": [d("o2:1.0")],
+            f"{F}:g:1.0": [d("b3:1.0"), d("c2:1.0")],
+            **{f"{F}:{n}:1.0": [] for n in ("b2", "b3", "c2", "o2")},
+        },
+        [d("a"), d("o:1.0", optional=True), d("g:1.0", exclusions=[f"{F}:*"])],
+        managed=[d("a:1.0"), d("b:1.0", exclusions=[f"{F}:b2"])],
+    ),
+    # An artifact below an optional dependency and below a plain one as well.
+    Graph(
+        "optional-paths",
+        {
+            f"{F}:o:1.0": [d("s:1.0"), d("only:1.0")],
+            f"{F}:a:1.0": [d("s:1.0")],
+            f"{F}:s:1.0": [d("s2:1.0")],
+            **{f"{F}:{n}:1.0": [] for n in ("s2", "only")},
+        },
+        [d("o:1.0", optional=True), d("a:1.0")],
+    ),
     # A range below a conflict loser does not constrain the winner's tree.
     Graph(
         "range-under-loser",

@@ -336,3 +336,18 @@ def test_direct_soft_version_outside_the_ranges_keeps_its_place() -> None:
     assert tree.render("g:R:jar:1.0") == (
         "g:R:jar:1.0\n+- g:y:jar:1.3:runtime\n|  \\- g:z:jar:1.0:runtime\n\\- g:A:jar:1.0:compile\n"
     )
+
+
+def test_optional_below_an_optional_dependency_unless_another_path_is_not() -> None:
+    # mvn dependency:tree marks the subtree of an optional dependency "(optional)", except
+    # what a non-optional path reaches too (differential tests "management-extras",
+    # "optional-paths").
+    repo: Repo = {"g:O": [dep("S"), dep("only")], "g:A": [dep("S")], "g:S": [], "g:only": []}
+    tree = resolve([dep("O", optional=True), dep("A")], repo)
+    assert tree.render("g:R:jar:1.0") == (
+        "g:R:jar:1.0\n"
+        "+- g:O:jar:1.0:compile (optional)\n"
+        "|  +- g:S:jar:1.0:compile\n"
+        "|  \\- g:only:jar:1.0:compile (optional)\n"
+        "\\- g:A:jar:1.0:compile\n"
+    )

@@ -347,6 +347,8 @@ class _Pass:
     roots: list[_Node]
     hard: dict[str, list[tuple[tuple[str, ...], MavenConstraint]]]
     scopes: dict[str, list[str]]
+    #: Key -> whether each path that reached it was optional.
+    optional: dict[str, list[bool]] = field(default_factory=dict)
 
 
 def _parse(name: str, text: str) -> MavenConstraint:
@@ -425,7 +427,9 @@ class _Resolver:
             classifier=str(classifier) if classifier else None,
             depth=1 if parent is None else parent.depth + 1,
             scope=scope,
-            optional=dep.optional,
+            # Below an optional dependency everything is optional too (maven-resolver's
+            # SimpleOptionalitySelector); transitive optional ones were left out above.
+            optional=dep.optional if parent is None else parent.optional,
             requested=dep.constraint,
             constraint=_parse(dep.name, text),
             managed_from=managed_from,
@@ -456,6 +460,7 @@ class _Resolver:
         root: Sequence[Dependency],
         hard: Mapping[str, Ranges[MavenVersion]],
         widest: Mapping[str, str],
+        all_optional: Mapping[str, bool] | None = None,
     ) -> _Pass:
         found = _Pass([], {}, {})
         winners: dict[str, _Node] = {}
@@ -473,6 +478,7 @@ class _Resolver:
                     found.hard.setdefault(key, []).append((node.path, node.constraint))
                 if node.depth > 1 and not node.scope_managed:
                     found.scopes.setdefault(key, []).append(node.scope)
+                found.optional.setdefault(key, []).append(node.optional)
                 winner = winners.get(key)
                 if parent is not None:
                     parent.children.append(node)
@@ -495,6 +501,8 @@ class _Resolver:
                     continue
                 winners[key] = node
                 node.version = self.choose(node, hard.get(key))
+                if node.optional and not (all_optional or {}).get(key, True):
+                    node.optional = False  # optional only when every path to it is
                 wider = widest.get(key)
                 if (
                     node.depth > 1
@@ -557,8 +565,9 @@ def resolve_tree(
     resolver = _Resolver(pom_of, versions_of, managed)
     hard: dict[str, Ranges[MavenVersion]] = {}
     widest: dict[str, str] = {}
+    optional: dict[str, bool] = {}
     for _ in range(_MAX_PASSES):
-        found = resolver.walk(root, hard, widest)
+        found = resolver.walk(root, hard, widest, optional)
         new_hard: dict[str, Ranges[MavenVersion]] = {}
         for key, requirements in found.hard.items():
             allowed: Ranges[MavenVersion] = Ranges.full()
@@ -573,9 +582,10 @@ def resolve_tree(
                 )
             new_hard[key] = allowed
         new_widest = {key: _widest(scopes) for key, scopes in found.scopes.items()}
-        if new_hard == hard and new_widest == widest:
+        new_optional = {key: all(paths) for key, paths in found.optional.items()}
+        if new_hard == hard and new_widest == widest and new_optional == optional:
             return ResolvedTree(tuple(node.freeze() for node in found.roots))
-        hard, widest = new_hard, new_widest
+        hard, widest, optional = new_hard, new_widest, new_optional
     raise PackageError(f"Maven mediation did not settle after {_MAX_PASSES} passes")
 
 
