@@ -45,13 +45,20 @@ Exclusions and optional dependencies
     transitive dependency) applies to the whole subtree below the dependency declaring it.
     "Optional dependencies": a dependency marked optional is used by the project that
     declares it, but is not transitive; so only the root's own optional dependencies appear.
+    Everything below one of them is optional too, unless a non-optional path also reaches
+    it (maven-resolver's SimpleOptionalitySelector; what ``dependency:tree`` marks).
 
 Version ranges
     A bare version is a soft requirement (preferred, mediated as above); ``[1.0,2.0)`` and the
     like are hard. Every hard range on an artifact anywhere in the (mediated) tree must hold:
-    they are intersected, and the version is the nearest soft version when it lies inside the
-    intersection, else the highest available version in it (Maven resolves ranges to the
-    newest matching version). An empty intersection, or one with no available version, is a
+    they are intersected. A transitive node whose soft version lies outside the intersection
+    cannot win: the nearest node the ranges allow does, however deep (maven-resolver's
+    NearestVersionSelector), and a range's node gets the highest available version in the
+    intersection (Maven resolves ranges to the newest matching version). A *direct*
+    dependency whose soft version the ranges reject keeps its place and scope, at that
+    highest allowed version, with that version's dependencies (what ``mvn dependency:tree``
+    shows; its ``-Dverbose`` tree shows the range's node winning instead).
+    An empty intersection, or one with no available version, is a
     :class:`MavenVersionConflict` listing each path and its range (Maven's "Could not resolve
     version conflict among [...]"). As choices change the tree (another version has other
     dependencies), the walk is repeated until the ranges and scopes it finds stop changing.
