@@ -89,7 +89,7 @@ def test_lock_writes_gemfile_lock_as_bundler_does(
     assert result.path == str(root / "Gemfile.lock")
     fast = gem_checksum("fast", "1.0.0-x86_64-linux")
     assert {p.name: p.hashes for p in result.packages}["fast"] == (f"sha256={fast}",)
-    assert write_gemfile_lock(result) == (
+    public_section = (
         "GEM\n"
         f"  remote: {gems.source}\n"
         "  specs:\n"
@@ -102,13 +102,14 @@ def test_lock_writes_gemfile_lock_as_bundler_does(
         "      rspec-core (~> 3.12.0)\n"
         "    rspec-core (3.12.2)\n"
         "    tzinfo (2.0.6)\n"
-        "\n"
-        "GEM\n"
-        f"  remote: {private.source}\n"
-        "  specs:\n"
-        "    secret-sauce (0.1.0)\n"
-        "      rack (>= 2)\n"
-        "\n"
+    )
+    private_section = (
+        f"GEM\n  remote: {private.source}\n  specs:\n    secret-sauce (0.1.0)\n      rack (>= 2)\n"
+    )
+    # Bundler orders GEM sections by "rubygems repository URL".
+    sections = sorted([(gems.source, public_section), (private.source, private_section)])
+    assert write_gemfile_lock(result) == (
+        "\n".join(text for _, text in sections) + "\n"
         "PLATFORMS\n"
         "  x86_64-linux\n"
         "\n"

@@ -19,7 +19,9 @@ Choices, as Bundler 2.3 makes them:
   platforms, ``ruby``/``mri``/``truffleruby`` to the others), but listed in ``DEPENDENCIES``.
 * Versions pinned by an existing lockfile are kept unless ``--upgrade-all``, or
   ``--upgrade NAME``, which (like ``bundle lock --update NAME``) frees NAME and every gem it
-  depends on in the old lockfile, transitively.
+  depends on in the old lockfile, transitively; a Gemfile requirement that is new or changed
+  frees its gem the same way, as Bundler unlocks it. Unlike Bundler, which then fails with
+  "run bundle update", a locked version the new requirements exclude simply moves.
 * ``BUNDLED WITH``: the existing lockfile's, else the installed Bundler's; left out without
   either (Bundler reads such a lockfile).
 * ``request.options`` may set ``ruby_version``, ``rubygems_version``, ``platforms`` (a list)
@@ -35,8 +37,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tuskops.errors import ManifestError
-from tuskops.packages.ecosystems.rubygems import RubygemsVersion
+from tuskops.errors import ManifestError, VersionSyntaxError
+from tuskops.packages.ecosystems.rubygems import SCHEME, RubygemsVersion
 from tuskops.packages.ecosystems.rubygems_files import read_gemfile, read_gemfile_lock
 from tuskops.packages.locking import LockRequest
 from tuskops.packages.manifests import Dependency, LockedPackage, Lockfile, Manifest
@@ -155,7 +157,7 @@ def lock_rubygems_project(project: Path, request: LockRequest) -> Lockfile:
     if isinstance(ruby_line, Mapping) and ruby_line.get("version") and target.ruby:
         roots.append(requirement(RUBY, str(ruby_line["version"])))
 
-    preferences = _preferences(request, previous)
+    preferences = _preferences(request, previous, _changed(manifest, previous))
     request.report(f"resolving {len(roots)} gems")
     with RubygemsProvider(
         request.lookup,
@@ -185,10 +187,36 @@ def lock_rubygems_project(project: Path, request: LockRequest) -> Lockfile:
     )
 
 
-def _preferences(request: LockRequest, previous: Lockfile | None) -> dict[str, str]:
+def _changed(manifest: Manifest, previous: Lockfile | None) -> set[str]:
+    """Gemfile gems whose requirement is new or differs from the old ``DEPENDENCIES``."""
+    if previous is None:
+        return set()
+    before: dict[str, str] = {
+        str(d["name"]): str(d.get("constraint") or "")
+        for d in previous.extra.get("dependencies", ())
+    }
+    changed: set[str] = set()
+    for dep in manifest.dependencies:
+        old = before.get(dep.name)
+        try:
+            same = old is not None and (
+                SCHEME.parse_constraint(old).ranges
+                == SCHEME.parse_constraint(dep.constraint).ranges
+            )
+        except VersionSyntaxError:
+            same = False
+        if not same:
+            changed.add(dep.name)
+    return changed
+
+
+def _preferences(
+    request: LockRequest, previous: Lockfile | None, changed: Iterable[str] = ()
+) -> dict[str, str]:
     """Gem -> version to keep from the previous lockfile. As ``bundle lock --update NAME``
     (without ``--conservative``) does, upgrading a gem frees the gems it depends on in the
-    old lockfile too, transitively."""
+    old lockfile too, transitively; so does a Gemfile requirement that changed (``changed``),
+    as Bundler unlocks it."""
     if previous is None or request.upgrade_all:
         return {}
     edges: dict[str, set[str]] = {}
@@ -197,7 +225,7 @@ def _preferences(request: LockRequest, previous: Lockfile | None) -> dict[str, s
             d.strip().partition(" ")[0] for d in package.dependencies
         )
     freed: set[str] = set()
-    stack = list(request.upgrade)
+    stack = [*request.upgrade, *changed]
     while stack:
         name = stack.pop()
         if name not in freed:
@@ -258,6 +286,13 @@ def _global_section(package: LockedPackage, remotes: Sequence[str]) -> LockedPac
     )
 
 
+def _identifier(source: Mapping[str, Any]) -> str:
+    """The key Bundler 2.3 sorts ``GEM`` sections by (``Source::Rubygems#identifier``): its
+    remotes, last-declared first."""
+    remotes = source.get("remotes") or [source["remote"]]
+    return "rubygems repository " + ", ".join(str(r) for r in reversed(remotes))
+
+
 def _lock_extra(
     manifest: Manifest,
     packages: Sequence[LockedPackage],
@@ -280,7 +315,7 @@ def _lock_extra(
         for dep in manifest.dependencies
     ]
     extra: dict[str, Any] = {
-        "sources": sorted(sources, key=lambda s: str(s["remote"])),
+        "sources": sorted(sources, key=_identifier),
         "platforms": list(target.platforms),
         "dependencies": dependencies,
     }

@@ -324,12 +324,25 @@ def _previous_lock(registry: GemRegistry) -> str:
     )
 
 
-@pytest.mark.parametrize("update", [(), ("rails",), ("puma",)])
+@pytest.mark.parametrize(
+    ("update", "body"),
+    [
+        ((), 'gem "rails"\ngem "puma"\n'),
+        (("rails",), 'gem "rails"\ngem "puma"\n'),
+        (("puma",), 'gem "rails"\ngem "puma"\n'),
+        # A changed requirement unlocks the gem and what it depends on.
+        ((), 'gem "rails"\ngem "puma", ">= 6"\n'),
+        # A new requirement that excludes a locked version.
+        ((), 'gem "rails"\ngem "puma"\ngem "tzinfo", "> 2.0.5"\n'),
+        # A gem no longer required is dropped.
+        ((), 'gem "rails"\n'),
+    ],
+)
 def test_relocking_keeps_and_updates_as_bundler_does(
-    update: tuple[str, ...], tmp_path: Path
+    update: tuple[str, ...], body: str, tmp_path: Path
 ) -> None:
     with GemRegistry(RELOCK_GRAPH) as registry:
-        text = gemfile(registry, 'gem "rails"\ngem "puma"\n')
+        text = gemfile(registry, body)
         previous = _previous_lock(registry)
         args = ("--update", *update) if update else ()
         code, bundler_lock, output = bundle_lock(registry, text, tmp_path, *args, previous=previous)
@@ -339,5 +352,23 @@ def test_relocking_keeps_and_updates_as_bundler_does(
     assert code == 0, output
     assert ours is not None, explanation
     assert ours == bundler_lock
-    if not update:
+    if not update and body == 'gem "rails"\ngem "puma"\n':
         assert ours == previous
+
+
+def test_relocking_moves_a_locked_gem_bundler_would_refuse_to(tmp_path: Path) -> None:
+    """A measured difference: a new requirement (rack >= 3) excludes what the lock pins for
+    another gem's dependency (rails 7.0.0 needs rack ~> 2.2). Bundler 2.3 keeps rails locked
+    and fails, asking for `bundle update`; tuskops lets rails move (locked versions are
+    preferences, as in uv and npm)."""
+    with GemRegistry(RELOCK_GRAPH) as registry:
+        text = gemfile(registry, 'gem "rails"\ngem "puma"\ngem "rack", ">= 3"\n')
+        previous = _previous_lock(registry)
+        code, _, output = bundle_lock(registry, text, tmp_path, previous=previous)
+        ours, explanation = tuskops_lock(text, tmp_path, previous=previous)
+    assert code != 0
+    assert "could not find compatible versions" in output.lower()
+    assert ours is not None, explanation
+    assert "    rails (7.1.0)\n" in ours
+    assert "    rack (3.0.0)\n" in ours
+    assert "    puma (5.0.0)\n" in ours  # what need not move stays
