@@ -365,8 +365,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--npm-registry", default=DEFAULT_NPM_REGISTRY, help=DEFAULT_NPM_REGISTRY)
     ap.add_argument(
         "--python",
-        default=f"{sys.version_info.major}.{sys.version_info.minor}",
-        help="target Python (default: this interpreter's; pip always uses it)",
+        default=platform.python_version(),
+        help="target Python (default: this interpreter's full version, which pip always "
+        "uses; markers on python_full_version need the patch level to agree)",
     )
     ap.add_argument("--warm-runs", type=int, default=1, help="warm runs, best kept (1)")
     ap.add_argument("--work-dir", type=Path, help="where caches go (default: a temp dir)")

@@ -19,7 +19,7 @@ upgrade them, and makes the output a hashed ``requirements.txt`` (pip-compile st
 from __future__ import annotations
 
 import contextlib
-import sys
+import platform
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -295,7 +295,9 @@ def _previous_pins(target: Path) -> dict[str, str]:
 
 def lock_pypi_project(project: Path, request: LockRequest) -> Lockfile:
     """The PyPI locker of :mod:`tuskops.packages.locking`."""
-    python_version = request.python_version or f"{sys.version_info.major}.{sys.version_info.minor}"
+    # This interpreter's full version, as pip uses it: markers on python_full_version and
+    # Requires-Python like ">=3.11.5" depend on the patch level.
+    python_version = request.python_version or platform.python_version()
     manifest_path = pypi_manifest(project)
     base = manifest_path.parent if project.is_file() else project
     target = request.output if request.output is not None else base / "pylock.toml"

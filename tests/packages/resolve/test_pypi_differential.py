@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -36,7 +37,8 @@ from tuskops.packages.resolve.pypi import resolve_pypi
 from tuskops.packages.settings import Registry, RegistrySettings
 
 PYPI = "https://pypi.org/simple"
-PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+#: The full version, as pip uses it: markers on python_full_version then agree.
+PYTHON = platform.python_version()
 UV = Path(sys.executable).parent / "uv"
 
 #: Typical requirement sets of real projects; no huge wheels (torch, CUDA) so they resolve fast.
@@ -77,7 +79,7 @@ SETS: dict[str, list[str]] = {
 }
 
 #: Sets pip also resolves (pip downloads every wheel it picks, so only small ones).
-PIP_SETS = ("flask-app", "http-client", "test-stack", "cli-tool")
+PIP_SETS = ("flask-app", "django-app", "http-client", "test-stack", "cli-tool", "docs-site")
 
 
 def _native_env(tmp_path: Path) -> dict[str, str]:
