@@ -370,7 +370,11 @@ class RubygemsProvider:
             self._thread.start()
             conf = lookup.settings("rubygems")
             self.gem_sources: Mapping[str, str] = dict(conf.extra.get("gem_sources", {}))
-            self.pin_indirect()
+            try:
+                self.pin_indirect()
+            except BaseException:
+                self.close()
+                raise
         else:
             self.gem_sources = {}
 
@@ -477,14 +481,20 @@ class RubygemsProvider:
         if self.lookup is None or not self.gem_sources:
             return
         future = self._submit(self._pin_indirect())
-        pinned = self._wait(future)
+        pinned, fetched = self._wait(future)
         self.gem_sources = {**pinned, **self.gem_sources}
+        for name, package in fetched.items():  # keep what was fetched from the right source
+            if name in self.gem_sources and name not in self._listings:
+                done: concurrent.futures.Future[PackageInfo] = concurrent.futures.Future()
+                done.set_result(package)
+                self._listings[name] = done
 
-    async def _pin_indirect(self) -> dict[str, str]:
+    async def _pin_indirect(self) -> tuple[dict[str, str], dict[str, PackageInfo]]:
         by_source: dict[str, list[str]] = {}
         for gem, source in self.gem_sources.items():
             by_source.setdefault(source, []).append(gem)
         pinned: dict[str, str] = {}
+        fetched: dict[str, PackageInfo] = {}
         for source, gems in by_source.items():
             seen = set(gems)
             frontier = list(gems)
@@ -500,13 +510,15 @@ class RubygemsProvider:
                         raise result
                     if gem not in self.gem_sources and gem not in self.direct_names:
                         pinned.setdefault(gem, source)
+                    if self.gem_sources.get(gem, pinned.get(gem)) == source:
+                        fetched.setdefault(gem, result)
                     for release in result.releases:
                         for dep in release.dependencies or ():
                             if dep.name not in seen:
                                 seen.add(dep.name)
                                 following.append(dep.name)
                 frontier = following
-        return pinned
+        return pinned, fetched
 
     def _wait(self, future: concurrent.futures.Future[_T]) -> _T:
         if self.progress is None:
