@@ -22,20 +22,25 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-from collections.abc import Mapping
+import functools
+import shutil
+import subprocess
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from tuskops.errors import ManifestError, PackageError
+from tuskops.errors import ManifestError, PackageError, VersionSyntaxError
 from tuskops.packages.api import PackageLookup
 from tuskops.packages.clients import PackageNotFound
 from tuskops.packages.ecosystems._json_files import load_json_object
-from tuskops.packages.ecosystems.npm_files import ECOSYSTEM, read_package_json
+from tuskops.packages.ecosystems.npm import SCHEME, NpmRange
+from tuskops.packages.ecosystems.npm_files import ECOSYSTEM, read_package_json, read_package_lock
 from tuskops.packages.locking import LockRequest
 from tuskops.packages.manifests import LockedPackage, Lockfile, Manifest
 from tuskops.packages.registry import PackageInfo, Release
 from tuskops.packages.resolve.base import Unavailable
 from tuskops.packages.resolve.npm import (
+    Engine,
     NpmPackageInfo,
     NpmRoot,
     NpmTree,
@@ -44,7 +49,14 @@ from tuskops.packages.resolve.npm import (
     pick_version,
 )
 
-__all__ = ["NPM_MANIFEST", "lock_npm", "lock_npm_project", "npm_root"]
+__all__ = [
+    "NPM_MANIFEST",
+    "installed_engine",
+    "lock_npm",
+    "lock_npm_project",
+    "locked_paths",
+    "npm_root",
+]
 
 NPM_MANIFEST = "package.json"
 #: Root ``package.json`` fields npm copies into the lock's ``""`` entry besides the
@@ -52,6 +64,28 @@ NPM_MANIFEST = "package.json"
 _ROOT_FIELDS = ("license", "bin", "engines", "funding", "os", "cpu", "workspaces")
 #: Release fields npm copies into a package's entry.
 _ENTRY_FIELDS = ("engines", "os", "cpu", "libc", "hasInstallScript")
+
+
+def _tool_version(tool: str) -> str | None:
+    path = shutil.which(tool)
+    if path is None:
+        return None
+    try:
+        done = subprocess.run(
+            [path, "--version"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    text = done.stdout.strip().removeprefix("v")
+    return text if done.returncode == 0 and text else None
+
+
+@functools.cache
+def installed_engine() -> Engine:
+    """The Node.js and npm on ``PATH`` (``node --version``, ``npm --version``): what npm
+    would check ``engines`` against when it picks versions; an engine not installed is not
+    checked."""
+    return Engine(node=_tool_version("node"), npm=_tool_version("npm"))
 
 
 def npm_root(manifest: Manifest) -> NpmRoot:
@@ -103,7 +137,20 @@ def _version_info(release: Release) -> NpmVersionInfo:
             peers[dep.name] = dep.constraint
             if dep.optional:
                 optional_peers.add(dep.name)
-    return NpmVersionInfo(release.version, deps, optional, peers, frozenset(optional_peers))
+    engines = release.extra.get("engines")
+    return NpmVersionInfo(
+        release.version,
+        deps,
+        optional,
+        peers,
+        frozenset(optional_peers),
+        deprecated=release.deprecated is not None,
+        engines=(
+            {k: v for k, v in engines.items() if isinstance(v, str)}
+            if isinstance(engines, Mapping)
+            else {}
+        ),
+    )
 
 
 def _package_info(name: str, package: PackageInfo) -> NpmPackageInfo:
@@ -116,66 +163,116 @@ def _package_info(name: str, package: PackageInfo) -> NpmPackageInfo:
 
 class _Source:
     """The metadata source of :func:`build_tree`: packuments from ``lookup``, fetched on a
-    private loop; :meth:`prefetch` fetches a whole dependency graph level by level."""
+    private loop. :meth:`prefetch` crawls the dependency graph ahead of the tree builder: as
+    soon as a packument arrives, the versions its specs pick (and the previously locked
+    versions that satisfy them) are read and their dependencies' packuments requested, so
+    fetches overlap instead of waiting for a whole level."""
 
-    def __init__(self, lookup: PackageLookup, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self,
+        lookup: PackageLookup,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        engine: Engine,
+        locked: Mapping[str, set[str]],
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
         self.lookup = lookup
         self.loop = loop
+        self.engine = engine
+        self.locked = locked
+        self.progress = progress
         self.packages: dict[str, PackageInfo] = {}
         self.infos: dict[str, NpmPackageInfo] = {}
         self.failures: dict[str, Exception] = {}
+
+    def _report(self) -> None:
+        if self.progress is not None:
+            count = len(self.packages) + len(self.failures)
+            self.progress(f"fetched {count} packument{'s' if count != 1 else ''}")
 
     async def _fetch(self, name: str) -> None:
         try:
             package, _ = await self.lookup.package(ECOSYSTEM, name)
         except PackageNotFound as exc:
             self.failures[name] = Unavailable(name, str(exc))
-            return
         except PackageError as exc:
             self.failures[name] = exc
-            return
-        self.packages[name] = package
-        self.infos[name] = _package_info(name, package)
-
-    async def _fetch_all(self, names: list[str]) -> None:
-        await asyncio.gather(*(self._fetch(n) for n in names))
+        else:
+            self.packages[name] = package
+            self.infos[name] = _package_info(name, package)
+        self._report()
 
     def _known(self, name: str) -> bool:
         return name in self.infos or name in self.failures
 
+    def _picks(self, info: NpmPackageInfo, spec: str) -> list[NpmVersionInfo]:
+        """The versions a spec may end up at: npm's pick and the locked ones it allows."""
+        out: list[NpmVersionInfo] = []
+        try:
+            chosen = pick_version(info, spec, self.engine)
+        except Unavailable:
+            return out
+        if chosen is not None:
+            out.append(chosen)
+        kept = self.locked.get(info.name, set())
+        if kept:
+            allowed = _parse_spec(spec)
+            for item in info.versions:
+                if item.version in kept and allowed is not None and _allows(allowed, item):
+                    out.append(item)
+        return out
+
+    async def _crawl(self, wanted: Mapping[str, set[str]]) -> None:
+        specs: dict[str, set[str]] = {}
+        done: set[tuple[str, str]] = set()
+        started: set[str] = set()
+        pending: set[asyncio.Task[None]] = set()
+
+        def want(name: str, spec: str) -> None:
+            if (name, spec) in done:
+                return
+            specs.setdefault(name, set()).add(spec)
+            if not self._known(name) and name not in started:
+                started.add(name)
+                pending.add(asyncio.ensure_future(self._fetch(name)))
+
+        def expand_ready() -> None:
+            # Iterative: names already fetched are expanded here, never by recursion.
+            while True:
+                ready = [n for n in specs if n in self.infos]
+                if not ready:
+                    return
+                for name in ready:
+                    info = self.infos[name]
+                    for spec in sorted(specs.pop(name)):
+                        if (name, spec) in done:
+                            continue
+                        done.add((name, spec))
+                        for chosen in self._picks(info, spec):
+                            for group in (
+                                chosen.dependencies,
+                                chosen.optional_dependencies,
+                                chosen.peer_dependencies,
+                            ):
+                                for dep, dep_spec in group.items():
+                                    want(dep, dep_spec)
+
+        for name, name_specs in wanted.items():
+            for spec in name_specs:
+                want(name, spec)
+        expand_ready()
+        while pending:
+            finished, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in finished:
+                pending.discard(task)
+                task.result()
+            expand_ready()
+
     def prefetch(self, wanted: Mapping[str, set[str]]) -> None:
-        """Fetch the packuments of ``wanted`` (name -> specs) and, level by level, of the
-        dependencies of the versions those specs pick."""
-        level = {n: set(s) for n, s in wanted.items()}
-        seen: set[tuple[str, str]] = set()
-        while level:
-            missing = sorted(n for n in level if not self._known(n))
-            if missing:
-                self.loop.run_until_complete(self._fetch_all(missing))
-            following: dict[str, set[str]] = {}
-            for name, specs in level.items():
-                info = self.infos.get(name)
-                if info is None:
-                    continue
-                for spec in specs:
-                    if (name, spec) in seen:
-                        continue
-                    seen.add((name, spec))
-                    try:
-                        chosen = pick_version(info, spec)
-                    except Unavailable:
-                        continue
-                    if chosen is None:
-                        continue
-                    for group in (
-                        chosen.dependencies,
-                        chosen.optional_dependencies,
-                        chosen.peer_dependencies,
-                    ):
-                        for dep, dep_spec in group.items():
-                            if (dep, dep_spec) not in seen:
-                                following.setdefault(dep, set()).add(dep_spec)
-            level = following
+        """Fetch the packuments of ``wanted`` (name -> specs) and, transitively, of the
+        dependencies of the versions those specs may pick."""
+        self.loop.run_until_complete(self._crawl(wanted))
 
     def __call__(self, name: str) -> NpmPackageInfo:
         if not self._known(name):  # not prefetched (an override, say): fetch it now
@@ -184,6 +281,20 @@ class _Source:
         if failure is not None:
             raise failure
         return self.infos[name]
+
+
+def _parse_spec(spec: str) -> NpmRange | None:
+    try:
+        return SCHEME.parse_constraint(spec)
+    except VersionSyntaxError:
+        return None
+
+
+def _allows(allowed: NpmRange, item: NpmVersionInfo) -> bool:
+    try:
+        return allowed.contains(SCHEME.parse_version(item.version))
+    except VersionSyntaxError:
+        return False
 
 
 def _integrity(release: Release) -> tuple[str | None, tuple[str, ...]]:
@@ -205,8 +316,24 @@ def _integrity(release: Release) -> tuple[str | None, tuple[str, ...]]:
     return artifact.url, ()
 
 
+_ROOT_GROUPS = (
+    "dependencies",
+    "devDependencies",
+    "optionalDependencies",
+    "peerDependencies",
+    "peerDependenciesMeta",
+)
+
+
 def _root_entry(tree: NpmTree, raw: Mapping[str, Any]) -> dict[str, Any]:
-    entry = dict(tree.to_lock_packages()[""])
+    # npm copies the root's dependency maps from package.json as written: a name in two maps
+    # (react in peerDependencies and devDependencies, say) is listed in both, though only one
+    # edge (the later one in npm's order) is resolved.
+    entry = {k: v for k, v in tree.to_lock_packages()[""].items() if k not in _ROOT_GROUPS}
+    for key in _ROOT_GROUPS:
+        value = raw.get(key)
+        if isinstance(value, Mapping) and value:
+            entry[key] = dict(value)
     for key in _ROOT_FIELDS:
         if key in raw:
             entry[key] = raw[key]
@@ -254,16 +381,37 @@ def _locked(tree: NpmTree, source: _Source, path: str, entry: Mapping[str, Any])
     )
 
 
+def locked_paths(lockfile: Path, keep: Callable[[str], bool] = lambda name: True) -> dict[str, str]:
+    """Install path -> version of every entry of a previous ``package-lock.json`` whose package
+    name passes ``keep``; empty when there is no such file. A lockfile that cannot be read is
+    a :class:`~tuskops.errors.ManifestError`, not a silent relock from scratch."""
+    if not lockfile.is_file():
+        return {}
+    lock = read_package_lock(lockfile)
+    out: dict[str, str] = {}
+    for package in lock.packages:
+        path = package.extra.get("path")
+        if isinstance(path, str) and package.version and keep(package.name):
+            out[path] = package.version
+    return out
+
+
 def lock_npm(
     project: Path,
     *,
     lookup: PackageLookup,
     output: Path | None = None,
     legacy_peer_deps: bool = False,
+    engine: Engine | None = None,
+    locked: Mapping[str, str] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Lockfile:
     """Resolve ``project`` (a directory with a ``package.json``, or the file itself) into the
     Lockfile of ``output`` (default ``<project>/package-lock.json``); see the module doc.
 
+    ``engine``: the Node.js / npm versions for ``engines`` (default: :func:`installed_engine`).
+    ``locked``: install path -> version of the previous lock (:func:`locked_paths`), kept
+    where still allowed. ``progress`` receives status lines ("fetched 40 packuments").
     The lookup's clients are closed when done (they belong to this function's event loop).
     """
     manifest_path = project if project.is_file() else project / NPM_MANIFEST
@@ -273,10 +421,15 @@ def lock_npm(
     raw = load_json_object(manifest_path)
     root = npm_root(manifest)
     target = output if output is not None else manifest_path.parent / "package-lock.json"
+    engine = engine if engine is not None else installed_engine()
+    locked = dict(locked or {})
+    by_name: dict[str, set[str]] = {}
+    for path, version in locked.items():
+        by_name.setdefault(path.rpartition("node_modules/")[2], set()).add(version)
 
     loop = asyncio.new_event_loop()
     try:
-        source = _Source(lookup, loop)
+        source = _Source(lookup, loop, engine=engine, locked=by_name, progress=progress)
         wanted: dict[str, set[str]] = {}
         for group in (
             root.dependencies,
@@ -287,8 +440,12 @@ def lock_npm(
             for name, spec in group.items():
                 wanted.setdefault(name, set()).add(spec)
         source.prefetch(wanted)
+        if progress is not None:
+            progress("placing packages")
         try:
-            tree = build_tree(root, source, legacy_peer_deps=legacy_peer_deps)
+            tree = build_tree(
+                root, source, legacy_peer_deps=legacy_peer_deps, engine=engine, locked=locked
+            )
         except Unavailable as exc:
             raise PackageError(f"cannot lock {manifest_path}: {exc}") from exc
     finally:
@@ -311,10 +468,29 @@ def lock_npm(
 
 
 def lock_npm_project(project: Path, request: LockRequest) -> Lockfile:
-    """The npm locker of :mod:`tuskops.packages.locking`."""
+    """The npm locker of :mod:`tuskops.packages.locking`: like ``npm install``, keeps the
+    versions of an existing ``package-lock.json`` (at ``request.output`` or next to the
+    manifest) that still satisfy ``package.json``; ``request.upgrade`` names are re-picked as
+    ``npm update NAME`` does, ``request.upgrade_all`` ignores the old lock (``npm update``).
+    Options: ``legacy_peer_deps``; ``node_version`` / ``npm_version`` for ``engines`` (default:
+    the installed ones)."""
+    manifest_dir = project.parent if project.is_file() else project
+    previous = request.output if request.output is not None else manifest_dir / "package-lock.json"
+    locked = {} if request.upgrade_all else locked_paths(previous, lambda n: not request.frees(n))
+    engine = None
+    node_version = request.options.get("node_version")
+    npm_version = request.options.get("npm_version")
+    if node_version is not None or npm_version is not None:
+        engine = Engine(
+            node=str(node_version) if node_version else None,
+            npm=str(npm_version) if npm_version else None,
+        )
     return lock_npm(
         project,
         lookup=request.lookup,
         output=request.output,
         legacy_peer_deps=bool(request.options.get("legacy_peer_deps", False)),
+        engine=engine,
+        locked=locked,
+        progress=request.progress,
     )

@@ -10,6 +10,7 @@ import pytest
 
 from tuskops.packages.resolve.base import Unavailable
 from tuskops.packages.resolve.npm import (
+    Engine,
     NpmPackageInfo,
     NpmResolveError,
     NpmRoot,
@@ -31,6 +32,8 @@ def info(name: str, data: Mapping[str, Any]) -> NpmPackageInfo:
             meta.get("optionalDependencies", {}),
             meta.get("peerDependencies", {}),
             frozenset(meta.get("optionalPeers", ())),
+            deprecated=bool(meta.get("deprecated")),
+            engines=meta.get("engines", {}),
         )
         for version, meta in data.items()
         if version != "latest"
@@ -310,3 +313,147 @@ def test_placement_does_not_shadow_a_deeper_resolution() -> None:
         "node_modules/x/node_modules/e/node_modules/z": "2.0.0",
     }
     assert all(e.valid for n in tree.nodes.values() for e in n.edges.values())
+
+
+def test_an_optional_peer_does_not_make_the_next_peers_optional() -> None:
+    # "a-opt" is optional (peerDependenciesMeta); "b-host" and "c-host" are required peers.
+    registry = {
+        "plugin": {
+            "1.0.0": {
+                "peerDependencies": {"a-opt": "1", "b-host": "^2", "c-host": "^3"},
+                "optionalPeers": ["a-opt"],
+            }
+        },
+        "a-opt": {"1.0.0": {}},
+        "b-host": {"2.0.0": {}},
+        "c-host": {"3.0.0": {}},
+    }
+    tree = run(NpmRoot(dependencies={"plugin": "1"}), registry)
+    assert layout(tree) == {
+        "node_modules/plugin": "1.0.0",
+        "node_modules/b-host": "2.0.0",
+        "node_modules/c-host": "3.0.0",
+    }
+    edges = tree.nodes["node_modules/plugin"].edges
+    assert [edges[n].type for n in ("a-opt", "b-host", "c-host")] == [
+        "peerOptional",
+        "peer",
+        "peer",
+    ]
+    assert tree.nodes["node_modules/b-host"].peer
+
+
+def test_a_peer_takes_the_version_the_requesting_package_asks_for() -> None:
+    # vite's latest is 7, but the project asks for ^5 and the plugin accepts 5 or 7: npm
+    # resolves the plugin's peer set against the project's own range.
+    registry = {
+        "vite": {"latest": "7.0.0", "5.4.0": {}, "7.0.0": {}},
+        "plugin-react": {"4.0.0": {"peerDependencies": {"vite": "^5.0.0 || ^7.0.0"}}},
+    }
+    root = NpmRoot(dev_dependencies={"plugin-react": "^4", "vite": "^5.4.0"})
+    tree = run(root, registry)
+    assert layout(tree) == {"node_modules/plugin-react": "4.0.0", "node_modules/vite": "5.4.0"}
+
+
+def test_a_peer_uses_its_own_range_when_only_it_satisfies_both() -> None:
+    registry = {
+        "host": {"latest": "3.0.0", "2.0.0": {}, "2.5.0": {}, "3.0.0": {}},
+        "a-plugin": {"1.0.0": {"peerDependencies": {"host": "~2.0.0"}}},
+    }
+    # The project's ">=2" would pick 3.0.0 (latest); the plugin's "~2.0.0" gives 2.0.0,
+    # which the project accepts too. (a-plugin sorts first, so its peer set comes first.)
+    tree = run(NpmRoot(dependencies={"a-plugin": "1", "host": ">=2"}), registry)
+    assert layout(tree)["node_modules/host"] == "2.0.0"
+    assert tree.nodes[""].edges["host"].valid
+
+
+def test_root_dev_dependency_replaces_a_peer_dependency_of_the_same_name() -> None:
+    # npm 11 loads peerDependencies, dependencies, optionalDependencies, devDependencies in
+    # that order; a later one replaces the edge: react is a dev dependency at ^18.
+    registry = {"react": {"latest": "19.0.0", "18.3.1": {}, "19.0.0": {}}}
+    root = NpmRoot(peer_dependencies={"react": ">=17"}, dev_dependencies={"react": "^18.3.1"})
+    tree = run(root, registry)
+    assert layout(tree) == {"node_modules/react": "18.3.1"}
+    node = tree.nodes["node_modules/react"]
+    assert node.dev
+    assert not node.peer
+    assert tree.nodes[""].edges["react"].type == "dev"
+
+
+def test_a_package_reached_only_through_an_optional_peer_is_optional() -> None:
+    registry = {
+        "ws": {
+            "8.0.0": {"peerDependencies": {"bufferutil": "^4"}, "optionalPeers": ["bufferutil"]}
+        },
+        "bufferutil": {"4.0.0": {}},
+    }
+    root = NpmRoot(dependencies={"ws": "8"}, optional_dependencies={"bufferutil": "^4"})
+    tree = run(root, registry)
+    node = tree.nodes["node_modules/bufferutil"]
+    assert node.optional
+    assert not node.dev_optional
+
+
+def picked(package: NpmPackageInfo, spec: str, engine: Engine | None = None) -> str | None:
+    chosen = pick_version(package, spec, engine)
+    return chosen.version if chosen is not None else None
+
+
+def test_pick_prefers_versions_whose_engines_accept_the_running_node() -> None:
+    data = {
+        "latest": "6.10.0",
+        "6.9.0": {"engines": {"node": ">=14"}},
+        "6.9.1": {"engines": {"node": ">=14"}},
+        "6.10.0": {"engines": {"node": ">=22"}},
+    }
+    package = info("jest-dom", data)
+    node20 = Engine(node="20.11.0", npm="10.2.4")
+    assert picked(package, "^6.4.5", node20) == "6.9.1"
+    assert picked(package, "^6.4.5", Engine(node="22.1.0")) == "6.10.0"
+    # Unknown engine: not checked.
+    assert picked(package, "^6.4.5") == "6.10.0"
+    # Nothing else satisfies: the incompatible version is still picked.
+    assert picked(package, ">=6.10.0", node20) == "6.10.0"
+
+
+def test_pick_avoids_deprecated_versions() -> None:
+    data = {
+        "latest": "1.3.0",
+        "1.1.0": {},
+        "1.2.0": {},
+        "1.3.0": {"deprecated": "broken, use 1.2.0"},
+    }
+    assert picked(info("lib", data), "^1.0.0") == "1.2.0"
+    assert picked(info("lib", data), "1.3.0") == "1.3.0"
+
+
+def test_locked_versions_are_kept_while_they_satisfy() -> None:
+    registry = {
+        "a": {"1.0.0": {"dependencies": {"shared": "^1.0.0"}}},
+        "b": {"1.0.0": {"dependencies": {"shared": "^2.0.0"}}, "1.1.0": {}},
+        "shared": {"1.0.0": {}, "1.5.0": {}, "2.0.0": {}, "2.2.0": {}},
+    }
+    locked = {
+        "node_modules/a": "1.0.0",
+        "node_modules/b": "1.0.0",
+        "node_modules/shared": "1.0.0",
+        "node_modules/b/node_modules/shared": "2.0.0",
+    }
+    root = NpmRoot(dependencies={"a": "1", "b": "1"})
+    assert layout(run(root, registry)) == {
+        "node_modules/a": "1.0.0",
+        "node_modules/b": "1.1.0",
+        "node_modules/shared": "1.5.0",
+    }
+
+    def source(name: str) -> NpmPackageInfo:
+        return info(name, registry[name])
+
+    assert layout(build_tree(root, source, locked=locked)) == locked
+    # A locked version the manifest no longer allows is re-picked.
+    tighter = NpmRoot(dependencies={"a": "1", "b": "^1.1.0"})
+    assert layout(build_tree(tighter, source, locked=locked)) == {
+        "node_modules/a": "1.0.0",
+        "node_modules/b": "1.1.0",
+        "node_modules/shared": "1.0.0",
+    }

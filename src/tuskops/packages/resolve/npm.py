@@ -49,16 +49,18 @@ paths to one deduplicated package (the first path, breadth-first, decides).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from tuskops.errors import PackageError, VersionSyntaxError
-from tuskops.packages.ecosystems.npm import SCHEME, NpmRange, SemVer
+from tuskops.packages.ecosystems.npm import SCHEME, NpmRange, SemVer, parse_range
 from tuskops.packages.resolve.base import Unavailable
 
 __all__ = [
     "EdgeType",
+    "Engine",
     "NpmEdge",
     "NpmNode",
     "NpmPackageInfo",
@@ -84,6 +86,19 @@ class NpmVersionInfo:
     peer_dependencies: Mapping[str, str] = field(default_factory=dict)
     #: Names marked ``{"optional": true}`` in ``peerDependenciesMeta``.
     optional_peers: frozenset[str] = frozenset()
+    #: The version carries a deprecation message: picked only when nothing else fits.
+    deprecated: bool = False
+    #: ``engines`` as an object (``{"node": ">=18"}``); other forms are ignored, as npm does.
+    engines: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Engine:
+    """The Node.js and npm versions npm checks ``engines`` against when it picks a version
+    (npm uses the ones it runs on); None: that engine is not checked."""
+
+    node: str | None = None
+    npm: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +108,17 @@ class NpmPackageInfo:
     name: str
     versions: Sequence[NpmVersionInfo]
     latest: str | None = None
+
+    @functools.cached_property
+    def parsed(self) -> tuple[tuple[SemVer, NpmVersionInfo], ...]:
+        """The versions that are valid semver, parsed (once per package)."""
+        out: list[tuple[SemVer, NpmVersionInfo]] = []
+        for item in self.versions:
+            try:
+                out.append((SCHEME.parse_version(item.version), item))
+            except VersionSyntaxError:
+                continue
+        return tuple(out)
 
 
 #: Package name -> its metadata; raises :class:`Unavailable` for an unknown package.
@@ -226,6 +252,7 @@ class NpmResolveError(PackageError):
 # --- versions ------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=8192)
 def _parse_range(spec: str) -> NpmRange | None:
     try:
         return SCHEME.parse_constraint(spec)
@@ -240,16 +267,38 @@ def _satisfies(version: SemVer, spec: str) -> bool:
     return allowed is not None and allowed.contains(version)
 
 
-def pick_version(info: NpmPackageInfo, spec: str) -> NpmVersionInfo | None:
-    """npm's choice for ``spec``: ``latest`` if it satisfies (or the spec is ``*``, empty or
-    ``latest``), else the highest satisfying version; None when none does.
-    :class:`Unavailable` when the spec is not a registry range."""
-    parsed: list[tuple[SemVer, NpmVersionInfo]] = []
-    for item in info.versions:
-        try:
-            parsed.append((SCHEME.parse_version(item.version), item))
-        except VersionSyntaxError:
+def _engine_ok(item: NpmVersionInfo, engine: Engine) -> bool:
+    """npm-install-checks' ``checkEngine``: a declared ``node`` / ``npm`` range the running
+    version does not satisfy (pre-releases included; an unreadable range never does)."""
+    for key, running in (("node", engine.node), ("npm", engine.npm)):
+        wanted = item.engines.get(key)
+        if not running or not wanted:
             continue
+        if not _engine_accepts(wanted, running):
+            return False
+    return True
+
+
+@functools.lru_cache(maxsize=4096)
+def _engine_accepts(wanted: str, running: str) -> bool:
+    try:
+        allowed = parse_range(wanted, loose=False, include_prerelease=True)
+        version = SemVer.parse(running)
+    except VersionSyntaxError:
+        return False
+    return allowed.contains(version)
+
+
+def pick_version(
+    info: NpmPackageInfo, spec: str, engine: Engine | None = None
+) -> NpmVersionInfo | None:
+    """npm's choice for ``spec`` (npm-pick-manifest): the ``latest`` dist-tag when it satisfies
+    (or the spec is ``*``, empty or ``latest``), is not deprecated and its ``engines`` accept
+    ``engine``; else, among the satisfying versions, the first by (not deprecated and engine
+    compatible, engine compatible, not deprecated, highest). None when none satisfies.
+    :class:`Unavailable` when the spec is not a registry range."""
+    engine = engine or Engine()
+    parsed = info.parsed
     latest = None
     if info.latest is not None:
         latest = next((p for p in parsed if p[1].version == info.latest), None)
@@ -259,10 +308,32 @@ def pick_version(info: NpmPackageInfo, spec: str) -> NpmVersionInfo | None:
     allowed = _parse_range(text)
     if allowed is None:
         raise Unavailable(info.name, f"unsupported dependency spec {spec!r}")
-    if latest is not None and (text in ("", "*") or allowed.contains(latest[0])):
+    exact = _exact_version(text)
+    if exact is not None:
+        return next((item for v, item in parsed if v == exact), None)
+    if (
+        latest is not None
+        and (text in ("", "*") or allowed.contains(latest[0]))
+        and not latest[1].deprecated
+        and _engine_ok(latest[1], engine)
+    ):
         return latest[1]
+
+    def rank(p: tuple[SemVer, NpmVersionInfo]) -> tuple[bool, bool, bool, SemVer]:
+        ok = _engine_ok(p[1], engine)
+        fresh = not p[1].deprecated
+        return (ok and fresh, ok, fresh, p[0])
+
     best = [p for p in parsed if allowed.contains(p[0])]
-    return max(best, key=lambda p: p[0])[1] if best else None
+    return max(best, key=rank)[1] if best else None
+
+
+def _exact_version(text: str) -> SemVer | None:
+    """The version of a spec that npm-package-arg reads as a version, not a range."""
+    try:
+        return SemVer.parse(text, loose=True)
+    except VersionSyntaxError:
+        return None
 
 
 # --- overrides -----------------------------------------------------------------------------
@@ -400,6 +471,10 @@ class _Node:
         return "the root project" if self.parent is None else f"{self.name}@{self.version}"
 
 
+def _edge_type(kind: EdgeType, name: str, optional_peers: frozenset[str]) -> EdgeType:
+    return "peerOptional" if kind == "peer" and name in optional_peers else kind
+
+
 def _satisfied(edge: _Edge, target: _Node | None) -> bool:
     if target is None:
         return edge.type in ("optional", "peerOptional")
@@ -409,9 +484,18 @@ def _satisfied(edge: _Edge, target: _Node | None) -> bool:
 
 class _Builder:
     def __init__(
-        self, root: NpmRoot, source: PackageSource, *, legacy_peer_deps: bool, force: bool
+        self,
+        root: NpmRoot,
+        source: PackageSource,
+        *,
+        legacy_peer_deps: bool,
+        force: bool,
+        engine: Engine,
+        locked: Mapping[str, str],
     ) -> None:
         self.source = source
+        self.engine = engine
+        self.locked = locked
         self.legacy_peer_deps = legacy_peer_deps
         self.force = force
         self.infos: dict[str, NpmPackageInfo] = {}
@@ -420,10 +504,10 @@ class _Builder:
         self.root_info = root
         specs: dict[str, str] = {}
         for group in (
-            root.dev_dependencies,
             root.peer_dependencies,
             root.dependencies,
             root.optional_dependencies,
+            root.dev_dependencies,
         ):
             specs.update(group)
         scope = _parse_overrides(root.overrides, None, specs)
@@ -437,18 +521,18 @@ class _Builder:
         version = SCHEME.parse_version(root.version) if root.version else None
         self.root = _Node(root.name, version, None, None, scope)
         self.root_edge_types: dict[str, EdgeType] = {}
+        # npm's order; a later group's edge replaces an earlier one of the same name.
         groups: tuple[tuple[Mapping[str, str], EdgeType], ...] = (
-            (root.dev_dependencies, "dev"),
             (root.peer_dependencies, "peer"),
             (root.dependencies, "prod"),
             (root.optional_dependencies, "optional"),
+            (root.dev_dependencies, "dev"),
         )
         for deps, kind in groups:
             for name, spec in deps.items():
-                if kind == "peer" and name in root.optional_peers:
-                    kind = "peerOptional"
                 # The root's own edges are never overridden (see EOVERRIDE above).
-                self.root.edges[name] = _Edge(name, spec, spec, kind)
+                edge_type = _edge_type(kind, name, root.optional_peers)
+                self.root.edges[name] = _Edge(name, spec, spec, edge_type)
 
     # metadata
 
@@ -467,10 +551,9 @@ class _Builder:
         )
         for deps, kind in groups:
             for name, spec in deps.items():
-                if kind == "peer" and name in info.optional_peers:
-                    kind = "peerOptional"
                 effective = _edge_override(node.scope, name, spec) or spec
-                node.edges[name] = _Edge(name, spec, effective, kind)
+                edge_type = _edge_type(kind, name, info.optional_peers)
+                node.edges[name] = _Edge(name, spec, effective, edge_type)
 
     # placement
 
@@ -518,7 +601,59 @@ class _Builder:
             return "conflict"
         return "ok" if fits_all else "conflict"
 
-    def fix_edge(self, node: _Node, edge: _Edge) -> None:
+    def pick(self, name: str, spec: str, dependent: _Node | None = None) -> NpmVersionInfo:
+        kept = self.kept(name, spec, dependent)
+        if kept is not None:
+            return kept
+        chosen = pick_version(self.info(name), spec, self.engine)
+        if chosen is None:
+            raise NpmResolveError("ETARGET", f"No matching version found for {name}@{spec}.")
+        return chosen
+
+    def kept(self, name: str, spec: str, dependent: _Node | None) -> NpmVersionInfo | None:
+        """The version the previous lock resolved ``name`` to from ``dependent``'s place (the
+        nearest ``node_modules/<name>`` walking up, as Node.js finds it) when it still
+        satisfies ``spec``."""
+        if not self.locked or dependent is None:
+            return None
+        for up in dependent.ancestors():
+            where = f"{up.path}/node_modules/{name}" if up.path else f"node_modules/{name}"
+            version = self.locked.get(where)
+            if version is None:
+                continue
+            try:
+                if not _satisfies(SCHEME.parse_version(version), spec):
+                    return None
+            except VersionSyntaxError:
+                return None
+            return next((v for v in self.info(name).versions if v.version == version), None)
+        return None
+
+    def pick_peer(self, edge: _Edge, requester: _Node | None) -> NpmVersionInfo:
+        """The version of a peer: npm resolves a package's peers as if they were dependencies
+        of the package that asked for it (``requester``), so when that one depends on the
+        name too, its range decides; the peer's own range is used when only it can satisfy
+        both."""
+        own = requester.edges.get(edge.name) if requester is not None else None
+        if own is None or own is edge:
+            return self.pick(edge.name, edge.effective, requester)
+        first = self.pick(edge.name, own.effective, requester)
+        if _satisfies(SCHEME.parse_version(first.version), edge.effective):
+            return first
+        second = self.kept(edge.name, edge.effective, requester) or pick_version(
+            self.info(edge.name), edge.effective, self.engine
+        )
+        if second is not None and _satisfies(SCHEME.parse_version(second.version), own.effective):
+            return second
+        if second is None:
+            raise NpmResolveError(
+                "ETARGET", f"No matching version found for {edge.name}@{edge.effective}."
+            )
+        return second
+
+    def fix_edge(self, node: _Node, edge: _Edge, requester: _Node | None = None) -> None:
+        """Make ``node``'s ``edge`` resolve; for a peer, ``requester`` is the package whose
+        dependency brought in the peer set (see :meth:`pick_peer`)."""
         is_peer = edge.type in ("peer", "peerOptional")
         if is_peer and node.parent is not None and self.legacy_peer_deps:
             return
@@ -528,12 +663,10 @@ class _Builder:
         if edge.type == "peerOptional" and current is None:
             return
         try:
-            info = self.info(edge.name)
-            chosen = pick_version(info, edge.effective)
-            if chosen is None:
-                raise NpmResolveError(
-                    "ETARGET", f"No matching version found for {edge.name}@{edge.effective}."
-                )
+            if is_peer and node.parent is not None:
+                chosen = self.pick_peer(edge, requester)
+            else:
+                chosen = self.pick(edge.name, edge.effective, node)
         except (Unavailable, NpmResolveError) as error:
             if edge.type == "optional" or node.via_optional:
                 reason = error.detail if isinstance(error, NpmResolveError) else error.reason
@@ -572,10 +705,12 @@ class _Builder:
         target.children[edge.name] = child
         self.make_edges(child)
         self.queue.append(child)
-        # npm 7+: peers are placed together with the package that needs them.
+        # npm 7+: peers are placed together with the package that needs them, chosen as if
+        # they were dependencies of the package that asked for the first of the set.
+        owner = requester if is_peer and requester is not None else node
         for peer_edge in sorted(child.edges.values(), key=lambda e: e.name):
             if peer_edge.type in ("peer", "peerOptional"):
-                self.fix_edge(child, peer_edge)
+                self.fix_edge(child, peer_edge, owner)
 
     def conflict(self, node: _Node, edge: _Edge, found: _Node | None, peer: bool) -> None:
         lines = ["unable to resolve dependency tree", ""]
@@ -599,7 +734,7 @@ class _Builder:
                 other = holder.edges.get(edge.name)
                 if other is None or other is edge:
                     continue
-                picked = pick_version(self.info(edge.name), other.effective)
+                picked = pick_version(self.info(edge.name), other.effective, self.engine)
                 where = holder.path + "/" if holder.path else ""
                 lines.append(f"Found: {edge.name}@{picked.version if picked else other.spec}")
                 lines.append(f"{where}node_modules/{edge.name}")
@@ -698,7 +833,7 @@ class _Builder:
                         to,
                         (
                             dev or edge.type == "dev",
-                            optional or edge.type == "optional",
+                            optional or edge.type in ("optional", "peerOptional"),
                             peer or edge.type in ("peer", "peerOptional"),
                         ),
                     )
@@ -742,9 +877,23 @@ def build_tree(
     *,
     legacy_peer_deps: bool = False,
     force: bool = False,
+    engine: Engine | None = None,
+    locked: Mapping[str, str] | None = None,
 ) -> NpmTree:
     """The ``node_modules`` tree npm would build for ``root`` from the registry ``source``.
 
     Raises :class:`NpmResolveError` (``ERESOLVE``, ``ETARGET``, ``EOVERRIDE``) and lets
-    :class:`Unavailable` from ``source`` through for non-optional packages."""
-    return _Builder(root, source, legacy_peer_deps=legacy_peer_deps, force=force).build()
+    :class:`Unavailable` from ``source`` through for non-optional packages. ``engine``: the
+    Node.js / npm versions whose ``engines`` compatibility the version pick prefers.
+    ``locked``: install path -> version from the previous ``package-lock.json`` (without the
+    packages being upgraded); those versions are kept where they still satisfy the ranges, as
+    ``npm install`` keeps what its lockfile holds."""
+    builder = _Builder(
+        root,
+        source,
+        legacy_peer_deps=legacy_peer_deps,
+        force=force,
+        engine=engine or Engine(),
+        locked=locked or {},
+    )
+    return builder.build()
