@@ -63,7 +63,14 @@ from tuskops.packages.resolve.maven import (
     resolve_tree,
 )
 
-__all__ = ["LOCKFILE", "lock_maven", "lock_maven_project", "managed_entries", "tree_json"]
+__all__ = [
+    "LOCKFILE",
+    "lock_maven",
+    "lock_maven_project",
+    "managed_entries",
+    "resolve_project",
+    "tree_json",
+]
 
 ECOSYSTEM = "maven"
 LOCKFILE = "dependency-tree.json"
@@ -298,15 +305,15 @@ def tree_json(manifest: Manifest, tree: ResolvedTree) -> dict[str, Any]:
     return out
 
 
-def lock_maven(
+def resolve_project(
     project: Path,
     *,
     lookup: PackageLookup,
-    output: Path | None = None,
     progress: Callable[[str], None] | None = None,
-) -> Lockfile:
-    """Resolve the Maven project at ``project`` (a directory with a ``pom.xml``, or the POM
-    itself) into a ``dependency-tree.json`` Lockfile for ``output`` (default next to the POM).
+) -> tuple[Path, Manifest, ResolvedTree]:
+    """The POM of ``project`` (a directory with a ``pom.xml``, or the POM itself), its
+    effective model, and its mediated tree with omitted nodes (``ResolvedTree.render(...,
+    verbose=True)`` is ``mvn dependency:tree -Dverbose``). Closes ``lookup``'s clients.
 
     Raises :class:`~tuskops.packages.resolve.maven.MavenVersionConflict` when hard ranges
     cannot hold together, :class:`ManifestError` for a POM that cannot be read or whose parent
@@ -341,6 +348,19 @@ def lock_maven(
         name, _, version = missing.rpartition(":")
         if (name, version) in used:
             report(f"warning: the POM for {missing} is missing, no dependency information")
+    return pom_path, manifest, tree
+
+
+def lock_maven(
+    project: Path,
+    *,
+    lookup: PackageLookup,
+    output: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Lockfile:
+    """Resolve the Maven project at ``project`` (see :func:`resolve_project`) into a
+    ``dependency-tree.json`` Lockfile for ``output`` (default next to the POM)."""
+    pom_path, manifest, tree = resolve_project(project, lookup=lookup, progress=progress)
     data = tree_json(manifest, tree)
     target = output if output is not None else pom_path.parent / LOCKFILE
     return Lockfile(ECOSYSTEM, str(target), FORMAT, locked_packages(data), {"tree": data})

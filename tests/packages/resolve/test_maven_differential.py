@@ -13,7 +13,6 @@ the ``-Dverbose`` text with omitted nodes (tuskops: ``ResolvedTree.render(verbos
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import subprocess
@@ -24,10 +23,9 @@ from pathlib import Path
 import pytest
 
 from _support.maven_repo import GROUP, Dep, MavenRepo, project_pom
-from tuskops.packages import lock_maven as lock_maven_module
 from tuskops.packages.api import PackageLookup
 from tuskops.packages.ecosystems.maven_tree_files import render_tree, write_dependency_tree
-from tuskops.packages.lock_maven import lock_maven
+from tuskops.packages.lock_maven import lock_maven, resolve_project
 from tuskops.packages.resolve.maven import MavenVersionConflict
 
 MVN = shutil.which("mvn")
@@ -347,19 +345,8 @@ def mvn_env(tmp_path: Path) -> Callable[[Graph], tuple[Path, Path]]:
 
 
 def _verbose(project: Path, tmp: Path) -> str:
-    """tuskops's ``-Dverbose`` tree: the same steps as ``lock_maven``, keeping the
-    ResolvedTree with its omitted nodes."""
-    lookup = _lookup(tmp, project)
-    loop = asyncio.new_event_loop()
-    try:
-        fetcher = lock_maven_module._Fetcher(lookup, loop)
-        manifest = lock_maven_module._project_model(project / "pom.xml", fetcher, print)
-        root = [dep for dep in manifest.dependencies if dep.kind != "import"]
-        managed = lock_maven_module.managed_entries(manifest)
-        tree = lock_maven_module._resolve(root, managed, fetcher, print)
-    finally:
-        loop.run_until_complete(lookup.aclose())
-        loop.close()
+    """tuskops's ``-Dverbose`` tree."""
+    _, manifest, tree = resolve_project(project, lookup=_lookup(tmp, project))
     head = f"{manifest.name}:{manifest.extra.get('packaging', 'jar')}:{manifest.version}"
     return tree.render(head, verbose=True)
 
