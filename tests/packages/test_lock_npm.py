@@ -22,9 +22,11 @@ from click.testing import CliRunner
 
 from _support.registry import LocalRegistry
 from tuskops.cli.pkg_lock_cmd import lock_command
+from tuskops.errors import ManifestError
 from tuskops.packages.api import PackageLookup
 from tuskops.packages.ecosystems.npm_files import read_package_lock, write_package_lock
-from tuskops.packages.lock_npm import lock_npm
+from tuskops.packages.lock_npm import lock_npm, locked_paths
+from tuskops.packages.locking import LockRequest, lock
 from tuskops.packages.resolve.npm import NpmResolveError
 
 NPM = shutil.which("npm")
@@ -65,10 +67,9 @@ def _integrity(data: bytes) -> str:
     return "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
 
 
-@pytest.fixture
-def registry() -> Generator[LocalRegistry, None, None]:
-    reg = LocalRegistry()
-    for name, versions in GRAPH.items():
+def _publish(reg: LocalRegistry, graph: dict[str, dict[str, dict[str, Any]]]) -> None:
+    """Serve ``graph`` (replacing what was served): packuments and tarballs."""
+    for name, versions in graph.items():
         listed: dict[str, Any] = {}
         for version, fields in versions.items():
             data = _tarball(name, version)
@@ -85,6 +86,12 @@ def registry() -> Generator[LocalRegistry, None, None]:
         latest = max(versions, key=lambda v: tuple(int(p) for p in v.split(".")))
         packument = {"name": name, "dist-tags": {"latest": latest}, "versions": listed}
         reg.add(f"/npm/{name}", packument, ABBREVIATED)
+
+
+@pytest.fixture
+def registry() -> Generator[LocalRegistry, None, None]:
+    reg = LocalRegistry()
+    _publish(reg, GRAPH)
     yield reg
     reg.httpd.shutdown()
     reg.httpd.server_close()
@@ -97,11 +104,11 @@ def _project(root: Path, **fields: Any) -> Path:
     return root
 
 
-def _lookup(registry: LocalRegistry, project: Path) -> PackageLookup:
+def _lookup(registry: LocalRegistry, project: Path, cache: str = "cache") -> PackageLookup:
     return PackageLookup(
         project_dir=project,
         registry=f"{registry.base}/npm/",
-        cache_dir=project.parent / "cache",
+        cache_dir=project.parent / cache,
         env={},
         home=project.parent / "home",
     )
@@ -245,3 +252,83 @@ def test_npm_accepts_the_lock_offline(registry: LocalRegistry, tmp_path: Path) -
     tree = json.loads(listed.stdout)["dependencies"]
     assert tree["b"]["dependencies"]["c"]["version"] == "2.0.0"
     assert tree["a"]["dependencies"]["c"]["version"] == "1.2.0"
+
+
+#: The registry a while later: new releases of c (both majors) and e.
+NEWER = {
+    **GRAPH,
+    "c": {"1.0.0": {}, "1.2.0": {}, "1.3.0": {}, "2.0.0": {}, "2.1.0": {}},
+    "e": {"1.0.0": {}, "1.1.0": {}, "1.2.0": {}},
+}
+
+
+def _relock(registry: LocalRegistry, project: Path, cache: str, **request: Any) -> dict[str, str]:
+    """Lock through the common entry point and write the lock; path -> version."""
+    result = lock(project, LockRequest(lookup=_lookup(registry, project, cache), **request))
+    Path(result.path).write_text(write_package_lock(result))
+    return locked_paths(Path(result.path))
+
+
+def test_relock_keeps_locked_versions_until_upgraded(
+    registry: LocalRegistry, tmp_path: Path
+) -> None:
+    project = _project(tmp_path / "app", **MAIN)
+    assert _relock(registry, project, "cache1") == EXPECTED
+    _publish(registry, NEWER)
+    # Like `npm install` with a package-lock.json: nothing moves.
+    assert _relock(registry, project, "cache2") == EXPECTED
+    # `npm update c`: both copies of c move within their ranges, e stays.
+    moved = _relock(registry, project, "cache3", upgrade=frozenset({"c"}))
+    assert moved == {
+        **EXPECTED,
+        "node_modules/c": "1.3.0",
+        "node_modules/b/node_modules/c": "2.1.0",
+    }
+    # `npm update`: everything moves.
+    assert _relock(registry, project, "cache4", upgrade_all=True) == {
+        **moved,
+        "node_modules/e": "1.2.0",
+    }
+
+
+def test_relock_repicks_a_locked_version_the_manifest_no_longer_allows(
+    registry: LocalRegistry, tmp_path: Path
+) -> None:
+    project = _project(tmp_path / "app", **MAIN)
+    _relock(registry, project, "cache1")
+    _publish(registry, NEWER)
+    _project(project, dependencies={"a": "^1.0.0", "b": "^1.0.0", "e": "^1.2.0"})
+    relocked = _relock(registry, project, "cache2")
+    assert relocked["node_modules/e"] == "1.2.0"
+    assert relocked["node_modules/c"] == "1.2.0"
+    assert "node_modules/d" not in relocked  # no longer a dependency
+
+
+def test_an_unreadable_previous_lock_is_an_error(registry: LocalRegistry, tmp_path: Path) -> None:
+    project = _project(tmp_path / "app", **MAIN)
+    (project / "package-lock.json").write_text('{"lockfileVersion": 1, "dependencies": {}}')
+    with pytest.raises(ManifestError, match="lockfileVersion 1"):
+        lock(project, LockRequest(lookup=_lookup(registry, project)))
+
+
+def test_progress_reports_fetched_packuments(registry: LocalRegistry, tmp_path: Path) -> None:
+    project = _project(tmp_path / "app", **MAIN)
+    messages: list[str] = []
+    lock(project, LockRequest(lookup=_lookup(registry, project), progress=messages.append))
+    fetched = [m for m in messages if m.startswith("fetched ")]
+    assert fetched[0] == "fetched 1 packument"
+    assert fetched[-1] == "fetched 6 packuments"  # a to f
+    assert len(fetched) == 6
+    assert messages[-1] == "placing packages"
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_cli_upgrade_frees_only_the_named_package(registry: LocalRegistry, tmp_path: Path) -> None:
+    project = _project(tmp_path / "app", **MAIN)
+    assert _cli(registry, project).exit_code == 0
+    _publish(registry, NEWER)
+    # The HTTP cache may still hold the old packuments: start from an empty one.
+    shutil.rmtree(tmp_path / "cache", ignore_errors=True)
+    result = _cli(registry, project, "--upgrade", "e")
+    assert result.exit_code == 0, result.output
+    assert locked_paths(project / "package-lock.json") == {**EXPECTED, "node_modules/e": "1.2.0"}
