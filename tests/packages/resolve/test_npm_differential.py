@@ -128,12 +128,13 @@ def test_same_tree_as_npm(manifest_path: Path, tmp_path: Path) -> None:
     try:
         tusk_lock = _tusk_lock(ours, tmp_path)
     except PackumentError as exc:
-        # A shared-file fix is pending (docs/resolution-npm.md, "Known failures"): the
-        # packument parser rejects a version whose legacy ``licenses`` field is a string,
-        # which npm never reads. Only that exact cause is an expected failure.
+        # A shared-file fix is pending (docs/resolution-npm.md, "Remaining differences"): the
+        # packument parser rejects a version whose legacy ``licenses`` field is an object or
+        # a list of strings, which npm never reads. Only that exact cause is an expected
+        # failure.
         if "licenses" not in str(exc):
             raise
-        pytest.xfail(f"packument parser rejects a string 'licenses' field: {exc}")
+        pytest.xfail(f"packument parser rejects a legacy 'licenses' field: {exc}")
     assert _differences(npm_lock, tusk_lock) == []
     # The root entries agree too: the same dependency maps.
     for key in ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies"):

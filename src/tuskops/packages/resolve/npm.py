@@ -1,4 +1,4 @@
-"""The ``node_modules`` tree npm 10 builds, as a pure algorithm over a metadata source.
+"""The ``node_modules`` tree npm 10/11 builds, as a pure algorithm over a metadata source.
 
 Behaviour follows npm's documentation ("folders": how ``node_modules`` is laid out and
 deduplicated; ``npm install``'s algorithm section; ``package-lock.json``'s ``packages`` map and
@@ -10,8 +10,15 @@ The steps:
 * Nodes are processed breadth-first: a queue ordered by depth, then install path. For each
   node, every dependency edge that is missing or not satisfied by what the name resolves to (the
   nearest ``node_modules/<name>`` walking up from the node) is fixed.
-* The version chosen for an edge is npm's pick: the ``latest`` dist-tag if it satisfies the
-  range, else the highest satisfying version (node-semver's pre-release rules apply).
+* The version chosen for an edge is npm's pick (npm-pick-manifest): the ``latest`` dist-tag if
+  it satisfies the range, is not deprecated and its ``engines`` accept the running Node.js and
+  npm (:class:`Engine`); else the satisfying versions ordered by (not deprecated and engine
+  compatible, engine compatible, not deprecated, highest). node-semver's pre-release rules
+  apply. With ``locked`` (the previous lock), the version the old tree resolved the edge to
+  is kept while it satisfies the range.
+* The root's edges are loaded in npm's order, peer, prod, optional, dev: a name in two maps
+  gets the later one's type and range (react in ``peerDependencies`` and
+  ``devDependencies`` is a dev edge).
 * Placement walks up from the dependent (for a peer dependency, from the dependent's parent, so
   the peer ends up next to the dependent) and checks each ancestor ``node_modules``: *keep* (a
   package of that name there is the same version or satisfies the edge), *replace* (the one
@@ -21,7 +28,10 @@ The steps:
   walk. The shallowest non-conflicting place wins: shared compatible packages are hoisted,
   conflicting ones are nested under the dependent.
 * Peer dependencies (npm 7+) are installed automatically, right after the package that needs
-  them is placed. A peer that cannot be placed next to its dependent is an ``ERESOLVE`` error
+  them is placed. Their versions are chosen as npm's peer sets are: as if they were
+  dependencies of the package whose dependency brought the set in, so when that package
+  depends on the name too, its range decides (the peer's own range when only that satisfies
+  both). A peer that cannot be placed next to its dependent is an ``ERESOLVE`` error
   (``force=True`` records it in :attr:`NpmTree.warnings` instead; ``legacy_peer_deps=True``
   does not install peers at all). ``peerDependenciesMeta`` optional peers are never installed,
   only checked when present.
@@ -35,10 +45,10 @@ The steps:
   different spec is npm's ``EOVERRIDE`` error.
 * Finally packages no longer reachable are pruned and the flags are computed from all paths
   from the root: ``dev`` when every path uses a dev edge, ``optional`` when every path uses an
-  optional edge, ``devOptional`` when every path uses one or the other but neither flag holds,
-  ``peer`` when every path uses a peer edge.
+  optional or optional-peer edge, ``devOptional`` when every path uses one or the other but
+  neither flag holds, ``peer`` when every path uses a peer edge.
 
-Not modelled: deprecation and ``engines``/``os``/``cpu`` preferences of the version pick,
+Not modelled: ``os``/``cpu`` (they do not change the lock, only what is installed),
 non-registry specs (git, file, aliases: :class:`Unavailable`), dist-tags other than
 ``latest``, npm's retry of a peer conflict by nesting the dependent deeper (here it is always
 ``ERESOLVE``), a package first reached through an optional edge but also needed by a
