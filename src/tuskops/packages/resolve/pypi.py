@@ -275,7 +275,9 @@ class PypiProvider:
             registry=registry,
             package=package,
         )
-        self._speculate_from(key, result)
+        # Best effort: speculation never changes a result; the solver meets real errors itself.
+        with contextlib.suppress(Exception):
+            self._speculate_from(key, result)
         return result
 
     # --- speculative prefetch (on the loop thread) --------------------------------------------
@@ -286,7 +288,8 @@ class PypiProvider:
         and its newest allowed version's metadata. Errors are left for the solver to meet."""
         if self._closed or release.dependencies is None:
             return
-        extras = sorted(self._wanted_extras.get(key, ()))
+        with self._lock:
+            extras = sorted(self._wanted_extras.get(key, ()))
         for dep in release.dependencies:
             if dep.source is not None:
                 continue
@@ -295,10 +298,10 @@ class PypiProvider:
             ):
                 continue
             dep_key = normalize_name(dep.name)
-            if dep.extras:
-                wanted = self._wanted_extras.setdefault(dep_key, set())
-                wanted.update(normalize_extra(e) for e in dep.extras)
             with self._lock:
+                if dep.extras:
+                    wanted = self._wanted_extras.setdefault(dep_key, set())
+                    wanted.update(normalize_extra(e) for e in dep.extras)
                 if dep_key in self._speculated or len(self._speculated) >= self.speculate:
                     continue
                 self._speculated.add(dep_key)
@@ -449,9 +452,9 @@ class PypiProvider:
         package and one per extra; remembers a pre-release opt-in and starts the listings."""
         if constraint.literals:
             raise Unavailable(key, f"'===' requirements are not supported ({text})")
-        if extras:
-            self._wanted_extras.setdefault(key, set()).update(extras)
         with self._lock:
+            if extras:
+                self._wanted_extras.setdefault(key, set()).update(extras)
             self._speculated.add(key)
         if not constraint.prerelease_region.is_empty():
             known = self._prerelease_regions.get(key, Ranges.empty())
