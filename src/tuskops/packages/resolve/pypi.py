@@ -154,6 +154,7 @@ class PypiProvider:
         #: Per package, the extras some requirement asked for (for speculation only).
         self._wanted_extras: dict[str, set[str]] = {}
         self._by_version: dict[str, dict[Version, Release]] = {}
+        self._markers: dict[tuple[str, str | None], bool] = {}
         self._listings: dict[str, concurrent.futures.Future[PackageInfo]] = {}
         self._metadata: dict[tuple[str, Version], concurrent.futures.Future[Release]] = {}
         self._releases: dict[str, list[tuple[Version, Release]]] = {}
@@ -293,8 +294,8 @@ class PypiProvider:
         for dep in release.dependencies:
             if dep.source is not None:
                 continue
-            if not evaluate_marker(dep.markers, self.environment) and not any(
-                evaluate_marker(dep.markers, self.environment, [e]) for e in extras
+            if not self._holds(dep.markers) and not any(
+                self._holds(dep.markers, e) for e in extras
             ):
                 continue
             dep_key = normalize_name(dep.name)
@@ -422,14 +423,24 @@ class PypiProvider:
             requirements.append(Requirement(key, _pin(version), f"{key}=={version}"))
         for dep in release.dependencies:
             if extra is None:
-                if not evaluate_marker(dep.markers, self.environment):
+                if not self._holds(dep.markers):
                     continue
-            elif not evaluate_marker(dep.markers, self.environment, [extra]) or evaluate_marker(
-                dep.markers, self.environment
-            ):
+            elif not self._holds(dep.markers, extra) or self._holds(dep.markers):
                 continue  # not the extra's, or a base dependency the base package brings
             requirements.extend(self._requirements(dep, f"{name} {version}"))
         return requirements
+
+    def _holds(self, marker: str | None, extra: str | None = None) -> bool:
+        """``evaluate_marker`` in the target environment, memoised: the same few markers
+        (``python_version < "3.11"``, ``extra == "socks"``) recur across a graph."""
+        if marker is None:
+            return True
+        key = (marker, extra)
+        found = self._markers.get(key)
+        if found is None:
+            found = evaluate_marker(marker, self.environment, [extra] if extra else ())
+            self._markers[key] = found
+        return found
 
     def describe(self, name: str, version: Point) -> str:
         return f"{name} {version}"
