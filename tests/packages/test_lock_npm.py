@@ -332,3 +332,106 @@ def test_cli_upgrade_frees_only_the_named_package(registry: LocalRegistry, tmp_p
     result = _cli(registry, project, "--upgrade", "e")
     assert result.exit_code == 0, result.output
     assert locked_paths(project / "package-lock.json") == {**EXPECTED, "node_modules/e": "1.2.0"}
+
+
+#: Small registries and projects where npm's rules are easy to get wrong: each is locked by the
+#: installed npm against the local registry and by tuskops, and the trees must agree.
+CASES: dict[str, tuple[dict[str, dict[str, dict[str, Any]]], dict[str, Any]]] = {
+    # q's peer p@2 cannot sit next to the root's p@1: npm nests q (and p@2) under x.
+    "peer-set-nested-deeper": (
+        {
+            "p": {"1.0.0": {}, "2.0.0": {}},
+            "q": {"1.0.0": {"peerDependencies": {"p": "^2.0.0"}}},
+            "x": {"1.0.0": {"dependencies": {"q": "^1.0.0"}}},
+        },
+        {"dependencies": {"p": "^1.0.0", "x": "^1.0.0"}},
+    ),
+    # The plugin accepts host 1 or 2; the project asks for host 1: the project's range wins.
+    "peer-from-requesting-range": (
+        {
+            "host": {"1.0.0": {}, "1.1.0": {}, "2.0.0": {}},
+            "plugin": {"1.0.0": {"peerDependencies": {"host": "^1.0.0 || ^2.0.0"}}},
+        },
+        {"devDependencies": {"host": "^1.0.0", "plugin": "^1.0.0"}},
+    ),
+    # One optional peer first, then required ones; a package reached only optionally.
+    "optional-peers": (
+        {
+            "a-opt": {"1.0.0": {}},
+            "b-req": {"1.0.0": {}},
+            "c-req": {"1.0.0": {}},
+            "plugin": {
+                "1.0.0": {
+                    "peerDependencies": {"a-opt": "1", "b-req": "1", "c-req": "1"},
+                    "peerDependenciesMeta": {"a-opt": {"optional": True}},
+                }
+            },
+        },
+        {"dependencies": {"plugin": "1"}, "optionalDependencies": {"a-opt": "1"}},
+    ),
+    # react in peerDependencies and devDependencies of the root: a dev edge.
+    "root-peer-and-dev": (
+        {"react": {"17.0.0": {}, "18.0.0": {}, "19.0.0": {}}},
+        {"peerDependencies": {"react": ">=17"}, "devDependencies": {"react": "^18.0.0"}},
+    ),
+    # The newest version needs a future Node.js, and one is deprecated: both avoided.
+    "engines-and-deprecated": (
+        {
+            "lib": {
+                "1.0.0": {},
+                "1.1.0": {"deprecated": "do not use"},
+                "1.2.0": {"engines": {"node": ">=999"}},
+            },
+            "old": {"1.0.0": {}, "1.1.0": {"deprecated": "do not use"}},
+        },
+        {"dependencies": {"lib": "^1.0.0", "old": "^1.0.0"}},
+    ),
+}
+
+
+@pytest.mark.skipif(NPM is None, reason="npm is not installed")
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_same_tree_as_npm_on_the_local_registry(
+    case: str, registry: LocalRegistry, tmp_path: Path
+) -> None:
+    assert NPM is not None
+    graph, fields = CASES[case]
+    _publish(registry, graph)
+    native = _project(tmp_path / "npm", **fields)
+    ours = _project(tmp_path / "tuskops", **fields)
+    (tmp_path / "npmrc").write_text(f"registry={registry.base}/npm/\n")
+    env = {k: v for k, v in os.environ.items() if not k.lower().startswith("npm_config_")}
+    done = subprocess.run(
+        [
+            NPM,
+            "install",
+            "--package-lock-only",
+            "--ignore-scripts",
+            "--no-audit",
+            "--no-fund",
+            "--no-update-notifier",
+            "--cache",
+            str(tmp_path / "npm-cache"),
+            "--userconfig",
+            str(tmp_path / "npmrc"),
+        ],
+        cwd=native,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lock = lock_npm(ours, lookup=_lookup(registry, ours))
+    flags = ("dev", "optional", "devOptional", "peer")
+
+    def summary(entries: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
+        return {
+            path: (entry.get("version"), *(bool(entry.get(f)) for f in flags))
+            for path, entry in entries.items()
+            if path
+        }
+
+    expected = summary(json.loads((native / "package-lock.json").read_text())["packages"])
+    assert summary(json.loads(write_package_lock(lock))["packages"]) == expected

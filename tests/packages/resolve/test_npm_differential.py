@@ -163,15 +163,24 @@ def test_peer_conflict_is_eresolve_in_both(tmp_path: Path) -> None:
     with pytest.raises(NpmResolveError) as info:
         _tusk_lock(ours, tmp_path)
     assert info.value.code == "ERESOLVE"
-    # npm's report: what was found, and the dependency that could not be resolved.
-    native_lines = [line.removeprefix("npm error").strip() for line in done.stderr.splitlines()]
-    ours_lines = [line.strip() for line in info.value.detail.splitlines()]
-    found = next(line for line in native_lines if line.startswith("Found: "))
-    failed = native_lines[native_lines.index("Could not resolve dependency:") + 1]
-    assert found == "Found: react@17.0.2"
-    assert failed.startswith('peer react@"^18.0.0" from @testing-library/react@14.')
-    assert found in ours_lines
-    assert failed in ours_lines
+    # npm's report, line for line: what was found, the dependency that could not be
+    # resolved, and why each is there.
+    native = [_strip_npm_prefix(line) for line in done.stderr.splitlines()]
+    start = next(i for i, line in enumerate(native) if line.startswith("While resolving: "))
+    end = next(i for i, line in enumerate(native) if line.startswith("Fix the upstream"))
+    ours = info.value.detail.splitlines()
+    assert ours[ours.index(native[start]) :] == native[start : end + 1]
+    assert "Found: react@17.0.2" in ours
+    assert any(
+        line.startswith('peer react@"^18.0.0" from @testing-library/react@14.') for line in ours
+    )
+
+
+def _strip_npm_prefix(line: str) -> str:
+    """``npm error   react@...`` -> ``  react@...`` (npm prefixes each line of its report)."""
+    if line == "npm error":
+        return ""
+    return line.removeprefix("npm error ")
 
 
 @pytest.mark.usefixtures("package_env")

@@ -688,12 +688,23 @@ class _Builder:
         version = SCHEME.parse_version(chosen.version)
         peer = edge.type in ("peer", "peerOptional") and node.parent is not None
         start = node.parent if peer and node.parent is not None else node
-        choice: tuple[_Node, str] | None = None
+        # The shallowest place that works; for a package with peers, npm also needs its peer
+        # set to fit there (else it goes deeper, its peers next to it). When the peers fit
+        # nowhere, it is placed anyway and the peer conflict is reported for the peer.
+        plain: tuple[_Node, str] | None = None
+        with_peers: tuple[_Node, str] | None = None
+        peers_blocked = peer
         for target in start.ancestors():
             verdict = self.can_place(target, edge.name, version, edge, node)
             if verdict == "conflict":
                 break
-            choice = (target, verdict)
+            plain = (target, verdict)
+            if not peers_blocked:
+                if verdict == "keep" or self.peers_fit(target, chosen, node):
+                    with_peers = (target, verdict)
+                else:
+                    peers_blocked = True
+        choice = with_peers or plain
         if choice is None:
             self.conflict(node, edge, start.resolve(edge.name), peer)
             return
@@ -721,6 +732,31 @@ class _Builder:
         for peer_edge in sorted(child.edges.values(), key=lambda e: e.name):
             if peer_edge.type in ("peer", "peerOptional"):
                 self.fix_edge(child, peer_edge, owner)
+
+    def peers_fit(self, target: _Node, chosen: NpmVersionInfo, dependent: _Node) -> bool:
+        """Whether the required peers of ``chosen``, placed under ``target``, would resolve:
+        already satisfied from there, or placeable at ``target`` without a conflict."""
+        if self.legacy_peer_deps:
+            return True
+        for name, spec in chosen.peer_dependencies.items():
+            if name in chosen.optional_peers:
+                continue
+            found = target.resolve(name)
+            if found is not None and found.version is not None and _satisfies(found.version, spec):
+                continue
+            if name in target.children:
+                return False
+            stub = _Edge(name, spec, spec, "peer")
+            try:
+                picked = self.pick_peer(stub, dependent)
+            except (Unavailable, NpmResolveError):
+                continue  # reported when the peer itself is resolved
+            version = SCHEME.parse_version(picked.version)
+            if not _satisfies(version, spec):
+                return False
+            if self.can_place(target, name, version, stub, dependent) == "conflict":
+                return False
+        return True
 
     def conflict(self, node: _Node, edge: _Edge, found: _Node | None, peer: bool) -> None:
         lines = ["unable to resolve dependency tree", ""]
@@ -757,11 +793,41 @@ class _Builder:
         lines.append(f'{self.kind(edge)}{edge.name}@"{edge.effective}" from {node.describe()}')
         if node.parent is not None:
             lines.append(node.path)
+            lines.extend(self.explain(node, "  "))
         message = "\n".join(lines)
         if self.force:
             self.warnings.append(f"ERESOLVE overriding peer dependency\n{message}")
             return
-        raise NpmResolveError("ERESOLVE", message)
+        lines.append("")
+        lines.append(
+            "Fix the upstream dependency conflict, or retry this command with --force or "
+            "--legacy-peer-deps to accept an incorrect (and potentially broken) dependency "
+            "resolution."
+        )
+        raise NpmResolveError("ERESOLVE", "\n".join(lines))
+
+    def explain(self, node: _Node, indent: str) -> list[str]:
+        """Why ``node`` is in the tree, as npm explains it: the shallowest package depending
+        on it, that package's place, and so on up to the root."""
+        holders = sorted(
+            (
+                holder
+                for holder in self.root.subtree()
+                if not holder.removed
+                and node.name in holder.edges
+                and holder.resolve(node.name) is node
+            ),
+            key=lambda n: (n.depth, n.path),
+        )
+        if not holders:
+            return []
+        holder = holders[0]
+        edge = holder.edges[node.name]
+        lines = [f'{indent}{self.kind(edge)}{node.name}@"{edge.spec}" from {holder.describe()}']
+        if holder.parent is not None and indent.count(" ") < 40:
+            lines.append(f"{indent}{holder.path}")
+            lines.extend(self.explain(holder, indent + "  "))
+        return lines
 
     @staticmethod
     def kind(edge: _Edge) -> str:
