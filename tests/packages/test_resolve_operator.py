@@ -65,12 +65,12 @@ def test_the_per_ecosystem_form_takes_the_requirements_themselves(project: Path)
         project,
         'py: @pip.resolve(["lib<1.5"])\n'
         'web: @npm.resolve({"left-pad": "~1.1.0"})\n'
-        'one: @npm.resolve("left-pad")\n',
+        'one: @npm.resolve("left-pad@1.1")\n',
     )
     assert doc["py"]["versions"] == {"base": "1.2", "lib": "1.0"}
     assert doc["web"]["versions"] == {"left-pad": "1.1.0"}
     assert doc["web"]["packages"][0]["path"] == "node_modules/left-pad"
-    assert doc["one"]["versions"] == {"left-pad": "1.1.0"}  # the `latest` tag
+    assert doc["one"]["versions"] == {"left-pad": "1.1.0"}  # one requirement as a string
 
 
 def test_a_project_is_resolved_from_its_manifest_without_writing(project: Path) -> None:

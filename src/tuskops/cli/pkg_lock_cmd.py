@@ -164,7 +164,13 @@ def lock_command(
 def tree_command(path: Path) -> None:
     """Show the dependency tree of the lockfile at PATH (a lockfile, or a directory with
     one), from the project's requirements down; (*) marks a package shown above."""
-    click.echo(tree(_read_lock(path)), nl=False)
+    lock = _read_lock(path)
+    if lock.ecosystem == "maven":  # as `mvn dependency:tree` prints it
+        from tuskops.packages.ecosystems.maven_tree_files import render_tree
+
+        click.echo(render_tree(lock), nl=False)
+        return
+    click.echo(tree(lock), nl=False)
 
 
 @click.command("why", short_help="Show why a package is in the lockfile.")
@@ -177,7 +183,12 @@ def why_command(name: str, path: Path) -> None:
     """Show every dependency path from the project's requirements to NAME in the lockfile at
     PATH (a lockfile, or a directory with one)."""
     lock = _read_lock(path)
-    paths = why(lock, name)
+    if lock.ecosystem == "maven":  # groupId:artifactId names, classifiers kept apart
+        from tuskops.packages.ecosystems.maven_tree_files import why as maven_why
+
+        paths = maven_why(lock, name)
+    else:
+        paths = why(lock, name)
     # The paths hold normalized names (PEP 503, as `why` matches them); show the lock's own.
     packages = {canonicalize_name(p.name): p for p in reversed(lock.packages)}
 
