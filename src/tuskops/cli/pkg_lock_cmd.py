@@ -5,6 +5,7 @@ The commands are exported, not registered: the ``pkg`` group adds them.
 
 from __future__ import annotations
 
+import platform
 import sys
 from pathlib import Path
 
@@ -123,7 +124,8 @@ def lock_command(
     title = f"Resolving {path} ({ecosystem})"
     scope = ""
     if ecosystem == "pypi":
-        python_version = python_version or f"{sys.version_info.major}.{sys.version_info.minor}"
+        # This interpreter's full version, as pip uses it (markers on python_full_version).
+        python_version = python_version or platform.python_version()
         scope = f" for Python {python_version}"
         title += scope
     if not err.is_terminal:  # no spinner in a log: one plain line instead

@@ -176,6 +176,8 @@ WRITERS: dict[str, str] = {
     "gems.locked": "tuskops.packages.ecosystems.rubygems_files:write_gemfile_lock",
     "composer.lock": "tuskops.packages.ecosystems.composer_files:write_composer_lock",
     "dependency-tree.json": "tuskops.packages.ecosystems.maven_tree_files:write_dependency_tree",
+    # pip-compile style requirements with hashes (a PyPI lock written as requirements*.txt)
+    "*.txt": "tuskops.packages.ecosystems.pypi_requirements_lock:write_requirements_lock",
 }
 
 

@@ -252,15 +252,6 @@ V2 = ["versions", "2.0.0-beta.1"]
             "versions.2.0.0-beta.1.peerDependenciesMeta.vue.optional",
         ),
         (_with([*V2, "deprecated"], 3), "versions.2.0.0-beta.1.deprecated"),
-        (_with([*V2, "license"], {"url": "x"}), "versions.2.0.0-beta.1.license"),
-        (
-            _body({"name": "x", "versions": {"1.0.0": {"licenses": "MIT"}}}),
-            "versions.1.0.0.licenses",
-        ),
-        (
-            _body({"name": "x", "versions": {"1.0.0": {"licenses": [{"url": "u"}]}}}),
-            "versions.1.0.0.licenses[0]",
-        ),
         (_with([*V2, "engines"], 18), "versions.2.0.0-beta.1.engines"),
         (_with([*V2, "dist"], "x"), "versions.2.0.0-beta.1.dist"),
         (_with([*V2, "dist", "tarball"], KeyError), "versions.2.0.0-beta.1.dist.tarball"),
@@ -302,3 +293,20 @@ def test_very_old_manifest_forms_are_read_as_npm_reads_them() -> None:
         ("b", "1.x"),
         ("@s/c", "^2"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("fields", "license"),
+    [
+        ({"licenses": {"type": "MIT", "url": "u"}}, "MIT"),  # word-wrap@0.2.0's single object
+        ({"licenses": "MIT"}, None),
+        ({"licenses": [{"url": "u"}]}, None),
+        ({"license": {"url": "x"}}, None),
+        ({"license": ["MIT"]}, None),
+    ],
+)
+def test_license_shapes_npm_does_not_read_are_unknown_not_errors(
+    fields: dict[str, object], license: str | None
+) -> None:
+    info = nr.parse_packument(_body({"name": "x", "versions": {"1.0.0": fields}}), URL)
+    assert info.releases[0].license == license

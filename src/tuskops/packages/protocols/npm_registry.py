@@ -180,26 +180,31 @@ def _dependencies(r: _Reader, manifest: Mapping[str, Any], where: str) -> tuple[
 
 
 def _license(r: _Reader, manifest: Mapping[str, Any], where: str) -> str | None:
+    """The license as an SPDX-ish string, or None when unknown.
+
+    Informational only (npm ignores it when installing), so a shape npm's own tools do not
+    understand either is "unknown" rather than a reason to reject the whole packument:
+    ``license`` as a string or ``{"type": ...}``; the legacy ``licenses`` as a list of those
+    or a single object (``word-wrap@0.2.0`` publishes one).
+    """
     value = manifest.get("license")
     if value is None and "licenses" in manifest:
         items = manifest["licenses"]
+        if isinstance(items, dict):
+            items = [items]
         if not isinstance(items, list):
-            raise r.fail("expected a list of license objects", f"{where}.licenses")
-        types = []
-        for i, item in enumerate(items):
-            types.append(_license_object(r, item, f"{where}.licenses[{i}]"))
+            return None
+        types = [t for t in (_license_type(item) for item in items) if t is not None]
         return " OR ".join(types) if types else None
-    if value is None or isinstance(value, str):
-        return value
-    return _license_object(r, value, f"{where}.license")
+    return _license_type(value)
 
 
-def _license_object(r: _Reader, value: object, where: str) -> str:
+def _license_type(value: object) -> str | None:
     if isinstance(value, str):
         return value
-    if not isinstance(value, dict) or not isinstance(value.get("type"), str):
-        raise r.fail('expected an SPDX string or a {"type": ...} object', where)
-    return str(value["type"])
+    if isinstance(value, dict) and isinstance(value.get("type"), str):
+        return str(value["type"])
+    return None
 
 
 def _sri_hashes(r: _Reader, integrity: str, where: str) -> dict[str, str]:
