@@ -374,6 +374,32 @@ CASES: dict[str, tuple[dict[str, dict[str, dict[str, Any]]], dict[str, Any]]] = 
         {"react": {"17.0.0": {}, "18.0.0": {}, "19.0.0": {}}},
         {"peerDependencies": {"react": ">=17"}, "devDependencies": {"react": "^18.0.0"}},
     ),
+    # A plain override, a name@range one, and one scoped to a dependent's subtree.
+    "overrides": (
+        {
+            "a": {"1.0.0": {"dependencies": {"s": "^1.0.0", "t": "^1.0.0"}}},
+            "b": {"1.0.0": {"dependencies": {"s": "^1.0.0", "u": "^1.0.0"}}},
+            "s": {"1.0.0": {}, "1.1.0": {}, "2.0.0": {}},
+            "t": {"1.0.0": {}, "1.5.0": {}},
+            "u": {"1.0.0": {}, "1.2.0": {}},
+        },
+        {
+            "dependencies": {"a": "1", "b": "1"},
+            "overrides": {"t": "1.0.0", "u@^1.0.0": "1.0.0", "b": {"s": "2.0.0"}},
+        },
+    ),
+    # An optional dependency that does not exist, one whose own dependency does not exist.
+    "missing-optional": (
+        {
+            "a": {"1.0.0": {"optionalDependencies": {"gone": "^1.0.0"}}},
+            "native": {"1.0.0": {"dependencies": {"gone": "^1.0.0"}}},
+            "keep": {"1.0.0": {}},
+        },
+        {
+            "dependencies": {"a": "1", "keep": "1"},
+            "optionalDependencies": {"native": "1"},
+        },
+    ),
     # The newest version needs a future Node.js, and one is deprecated: both avoided.
     "engines-and-deprecated": (
         {

@@ -195,7 +195,11 @@ def test_failing_optional_dependency_is_skipped() -> None:
     }
     root = NpmRoot(dependencies={"a": "1"}, optional_dependencies={"native": "1"})
     tree = run(root, registry)
-    assert layout(tree) == {"node_modules/a": "1.0.0"}
+    # npm keeps the failed optional package in the lock but marks it inert (not installed).
+    assert layout(tree) == {"node_modules/a": "1.0.0", "node_modules/native": "1.0.0"}
+    assert tree.nodes["node_modules/native"].inert
+    assert tree.nodes["node_modules/native"].optional
+    assert not tree.nodes["node_modules/a"].inert
     skipped = {(s.source, s.name) for s in tree.skipped}
     assert ("node_modules/a", "fsevents") in skipped
     assert ("node_modules/native", "missing") in skipped
@@ -457,3 +461,21 @@ def test_locked_versions_are_kept_while_they_satisfy() -> None:
         "node_modules/b": "1.1.0",
         "node_modules/shared": "1.0.0",
     }
+
+
+def test_packages_only_a_failed_optional_package_needs_are_inert_too() -> None:
+    registry = {
+        "native": {"1.0.0": {"dependencies": {"helper": "^1", "missing": "^1"}}},
+        "wrapper": {"1.0.0": {"dependencies": {"native": "^1"}}},
+        "helper": {"1.0.0": {}},
+        "shared": {"1.0.0": {}},
+        "app-dep": {"1.0.0": {"dependencies": {"shared": "^1"}}},
+    }
+    root = NpmRoot(dependencies={"app-dep": "1"}, optional_dependencies={"wrapper": "1"})
+    tree = run(root, registry)
+    inert = {path for path, node in tree.nodes.items() if node.inert}
+    # wrapper needs native through a normal edge: the whole optional set is inert.
+    assert "node_modules/wrapper" in inert
+    assert "node_modules/native" in inert
+    assert "node_modules/app-dep" not in inert
+    assert "node_modules/shared" not in inert

@@ -20,7 +20,8 @@ The steps:
   gets the later one's type and range (react in ``peerDependencies`` and
   ``devDependencies`` is a dev edge).
 * Placement walks up from the dependent (for a peer dependency, from the dependent's parent, so
-  the peer ends up next to the dependent) and checks each ancestor ``node_modules``: *keep* (a
+  the peer ends up next to the dependent; for a package with required peers, only where
+  those peers fit too, else deeper) and checks each ancestor ``node_modules``: *keep* (a
   package of that name there is the same version or satisfies the edge), *replace* (the one
   there is older and the new one satisfies every edge that resolves to it), *ok* (no package
   of that name there, and putting one there would not shadow the resolution of an edge of a
@@ -31,13 +32,14 @@ The steps:
   them is placed. Their versions are chosen as npm's peer sets are: as if they were
   dependencies of the package whose dependency brought the set in, so when that package
   depends on the name too, its range decides (the peer's own range when only that satisfies
-  both). A peer that cannot be placed next to its dependent is an ``ERESOLVE`` error
+  both). A peer that cannot be placed next to its dependent anywhere is an ``ERESOLVE`` error
   (``force=True`` records it in :attr:`NpmTree.warnings` instead; ``legacy_peer_deps=True``
   does not install peers at all). ``peerDependenciesMeta`` optional peers are never installed,
   only checked when present.
 * An optional dependency that cannot be resolved is skipped and recorded; a package that was
-  only reached through optional edges and whose own dependency fails is removed with its
-  now-unreachable dependencies (npm's "failed optional" pruning).
+  only reached through optional edges and whose own dependency fails stays in the tree (and
+  the lock, as npm keeps it) but is marked :attr:`NpmNode.inert`, with the packages that need
+  it and what only they reach: npm's "failed optional" set, not installed.
 * ``overrides``: ``name`` or ``name@range`` (matched when the edge's range intersects it)
   forced to a spec everywhere except the root's own edges; ``"$name"`` refers to the root's
   spec for ``name``; a nested object applies its rules to the dependencies of a matching
@@ -50,11 +52,12 @@ The steps:
 
 Not modelled: ``os``/``cpu`` (they do not change the lock, only what is installed),
 non-registry specs (git, file, aliases: :class:`Unavailable`), dist-tags other than
-``latest``, npm's retry of a peer conflict by nesting the dependent deeper (here it is always
-``ERESOLVE``), a package first reached through an optional edge but also needed by a
-non-optional one (its failure still removes it; the non-optional edge is then reported
-missing, ``valid=False``, rather than raised), and override scopes that differ between two
-paths to one deduplicated package (the first path, breadth-first, decides).
+``latest``, peer sets placed deeper when only a peer of a peer conflicts (the first level
+of peers is checked), ``--prefer-dedupe``, a package first reached through an optional edge
+but also needed by a non-optional one (its failure still removes it; the non-optional edge
+is then reported missing, ``valid=False``, rather than raised), and override scopes that
+differ between two paths to one deduplicated package (the first path, breadth-first,
+decides).
 """
 
 from __future__ import annotations
@@ -175,6 +178,8 @@ class NpmNode:
     optional: bool = False
     dev_optional: bool = False
     peer: bool = False
+    #: Kept in the lock but not installed: npm's "inert" failed-optional set.
+    inert: bool = False
 
 
 @dataclass(frozen=True)
@@ -510,6 +515,7 @@ class _Builder:
         self.force = force
         self.infos: dict[str, NpmPackageInfo] = {}
         self.skipped: list[SkippedOptional] = []
+        self.inert: set[_Node] = set()
         self.warnings: list[str] = []
         self.root_info = root
         specs: dict[str, str] = {}
@@ -850,26 +856,26 @@ class _Builder:
         return self.freeze()
 
     def prune(self) -> None:
+        """Drop what nothing reaches any more, then mark npm's *inert* set: an optional
+        package whose dependency could not be resolved, the packages that need it through
+        non-optional edges, and what only they reach. npm keeps them in the lock (it still
+        lists them, flagged optional) but does not install them."""
+        reachable = self.reachable()
         for node in list(self.root.subtree()):
-            if node.failed and node.parent is not None:
+            if node.parent is not None and node not in reachable:
                 node.parent.children.pop(node.name, None)
-                for gone in node.subtree():
-                    gone.removed = True
-        # Repeat: a package reached only optionally that needs a removed one goes too.
-        changed = True
+        inert = {n for n in self.root.subtree() if n.failed and n.parent is not None}
+        changed = bool(inert)
         while changed:
             changed = False
-            reachable = self.reachable()
-            for node in list(self.root.subtree()):
-                if node.parent is not None and node not in reachable:
-                    node.parent.children.pop(node.name, None)
-                    changed = True
-                    continue
-                if node.parent is None or not node.via_optional:
+            for node in self.root.subtree():
+                if node.parent is None or node in inert:
                     continue
                 for edge in node.edges.values():
-                    if edge.type == "prod" and node.resolve(edge.name) is None:
-                        node.parent.children.pop(node.name, None)
+                    if edge.type in ("optional", "peerOptional"):
+                        continue
+                    if node.resolve(edge.name) in inert:
+                        inert.add(node)
                         self.skipped.append(
                             SkippedOptional(
                                 node.path, edge.name, edge.spec, "its dependency was skipped"
@@ -877,15 +883,17 @@ class _Builder:
                         )
                         changed = True
                         break
+        live = self.reachable(avoid=inert)
+        self.inert = {n for n in self.root.subtree() if n not in live}
 
-    def reachable(self) -> set[_Node]:
+    def reachable(self, avoid: set[_Node] | None = None) -> set[_Node]:
         seen: set[_Node] = {self.root}
         stack = [self.root]
         while stack:
             node = stack.pop()
             for edge in node.edges.values():
                 to = node.resolve(edge.name)
-                if to is not None and to not in seen:
+                if to is not None and to not in seen and (avoid is None or to not in avoid):
                     seen.add(to)
                     stack.append(to)
         return seen
@@ -943,7 +951,8 @@ class _Builder:
                 version = node.info.version
             elif self.root_info.version:
                 version = self.root_info.version
-            nodes[node.path] = NpmNode(node.path, node.name, version, edges, **flags)
+            inert = node in self.inert
+            nodes[node.path] = NpmNode(node.path, node.name, version, edges, **flags, inert=inert)
         return NpmTree(nodes, tuple(self.skipped), tuple(self.warnings))
 
 
