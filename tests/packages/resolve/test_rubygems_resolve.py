@@ -279,3 +279,21 @@ def test_best_variants_follow_bundlers_platform_match() -> None:
     assert best("universal-java-11") == ["java"]
     assert best("x64-mingw-ucrt") == ["ruby"]
     assert best("ruby") == ["ruby"]
+
+
+def test_candidates_prefetch_the_dependencies_of_the_best_candidates() -> None:
+    graph = {
+        "app": {
+            "1.0.0": {"deps": {"old": ">= 0"}},
+            "2.0.0": {"deps": {"lib": ">= 0"}},
+            "3.0.0": {"deps": {"util": ">= 0", "lib": ">= 0"}},
+        },
+        "lib": {"1.0.0": {}},
+        "util": {"1.0.0": {}},
+        "old": {"1.0.0": {}},
+    }
+    with RubygemsProvider(None, info=listings(graph), target=TARGET, prefetch=2) as provider:
+        found = provider.candidates("app", SCHEME.parse_constraint(">= 0").ranges)
+        assert [str(v) for v in found] == ["3.0.0", "2.0.0", "1.0.0"]
+        # The two best candidates' dependencies are asked for before the solver needs them.
+        assert provider.requested == {"app", "lib", "util"}

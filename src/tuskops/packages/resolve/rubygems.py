@@ -520,6 +520,11 @@ class RubygemsProvider:
                 frontier = following
         return pinned, fetched
 
+    @property
+    def requested(self) -> frozenset[str]:
+        """The gems whose info file has been asked for (fetched or on its way)."""
+        return frozenset(self._listings)
+
     def _wait(self, future: concurrent.futures.Future[_T]) -> _T:
         if self.progress is None:
             return future.result()
