@@ -372,3 +372,30 @@ def test_relocking_moves_a_locked_gem_bundler_would_refuse_to(tmp_path: Path) ->
     assert "    rails (7.1.0)\n" in ours
     assert "    rack (3.0.0)\n" in ours
     assert "    puma (5.0.0)\n" in ours  # what need not move stays
+
+
+def test_bundlers_cached_second_run_is_answered_not_modified(tmp_path: Path) -> None:
+    """The test server speaks the compact index as Bundler expects: a second run with the
+    cached copies sends If-None-Match (the MD5 ETag) and a Range for /versions, gets 304,
+    and needs no /info file again, their MD5s in /versions being unchanged."""
+    with GemRegistry({"a": {"1.0": {"deps": {"b": ">= 0"}}}, "b": {"1.0": {}}}) as registry:
+        code, first, output = bundle_lock(registry, gemfile(registry, 'gem "a"\n'), tmp_path)
+        assert code == 0, output
+        before = len(registry.log)
+        assert BUNDLE is not None
+        again = subprocess.run(
+            [BUNDLE, "lock", "--update"],
+            cwd=tmp_path / "bundler",
+            env=_bundle_env(tmp_path / "bundler-home"),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        log = registry.log[before:]
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert [path for path, _ in log] == ["/versions"]
+    headers = log[0][1]
+    assert headers["if-none-match"].startswith('"')
+    assert headers["range"].startswith("bytes=")
+    assert (tmp_path / "bundler" / "Gemfile.lock").read_text() == first
