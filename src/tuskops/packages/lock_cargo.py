@@ -414,6 +414,8 @@ class _Active:
 
     registry: list[tuple[CrateDep, tuple[str, ...]]]
     local: list[tuple[Path, CrateDep, tuple[str, ...]]]
+    #: The crate as the resolver names a dependent (``name version``).
+    owner: str = ""
 
 
 def _activate(crates: Sequence[LocalCrate]) -> dict[Path, _Active]:
@@ -451,7 +453,7 @@ def _activate(crates: Sequence[LocalCrate]) -> dict[Path, _Active]:
                 if not asked <= wanted[directory]:
                     wanted[directory] |= asked
                     changed = True
-            result[crate.directory] = _Active(registry, local)
+            result[crate.directory] = _Active(registry, local, f"{crate.name} {crate.version}")
     # Only what the members reach is locked (an optional path dependency left off is not).
     reached: set[Path] = set()
     stack = [c.directory for c in crates if c.member]
@@ -508,7 +510,7 @@ def _local_entry(
 ) -> LockedPackage:
     deps: set[str] = set()
     for dep, extra in active.registry:
-        found = resolution.target(provider, dep, extra)
+        found = resolution.target(provider, dep, extra, active.owner)
         if found is not None:
             deps.add(f"{found[0]} {found[1]}")
     for directory, _, _ in active.local:
@@ -550,7 +552,7 @@ def lock_cargo(
         requirements = []
         for active in actives.values():
             for dep, extra in sorted(active.registry, key=lambda item: item[0].toml_name):
-                requirements += provider.requirements(dep, extra)
+                requirements += provider.requirements(dep, extra, active.owner)
         # Cargo reads a manifest's dependencies sorted by name and, among equally constrained
         # ones, decides the first first; the solver decides the last-added first on ties.
         requirements.reverse()

@@ -399,6 +399,33 @@ _SAME: dict[str, tuple[Graph, str, str]] = {
         'lib = "1"\n\n[dev-dependencies]\nlib = { version = "1", features = ["q"] }',
         "",
     ),
+    "features Cargo rejects make a version unusable": (
+        {
+            "a": {
+                "1.1.0": Crate(deps=[Dep("d", "1")]),
+                "1.2.0": Crate(deps=[Dep("bad", "1")]),
+            },
+            "bad": {"1.0.0": Crate(deps=[Dep("f", "1")], features={"fx": ["f?/extra"]})},
+            "d": {
+                "1.0.0": Crate(deps=[Dep("o", "1", optional=True)], features={"x": ["dep:o"]}),
+                "1.1.0": Crate(deps=[Dep("o", "1")], features={"x": ["dep:o"]}),
+            },
+            "f": {"1.0.0": Crate()},
+            "o": {"1.0.0": Crate()},
+        },
+        'a = "1"',
+        "",
+    ),
+    "one version for a range spanning majors and the features asked of it": (
+        {
+            "a": {
+                "0.1.1": Crate(deps=[Dep("c", ">=0.1.1, <3")], features={"fx": ["c/extra"]}),
+            },
+            "c": {"1.2.0": Crate(features={"extra": []}), "2.0.0": Crate()},
+        },
+        'a = { version = "0.1.1", features = ["fx"] }',
+        "",
+    ),
     "0.0.x and 0.x caret ranges": (
         {"z": {v: Crate() for v in ("0.0.1", "0.0.2", "0.1.0", "0.1.5")}},
         'z = "0.0.1"\nz2 = { package = "z", version = "0.1" }\n'

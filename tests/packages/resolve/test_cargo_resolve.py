@@ -14,6 +14,7 @@ from tuskops.packages.resolve.cargo import (
     CrateRelease,
     CyclicDependency,
     compat_range,
+    feature_error,
     readable,
     resolve_cargo,
     rust_version_key,
@@ -322,7 +323,56 @@ def test_rust_version_preference_orders_candidates() -> None:
 
 
 def test_readable_names() -> None:
-    text = "no versions of z@0.5[default] match >=0.5.0,<0.6.0-0; rand@0.8[std,alloc]; a@(>=1)"
-    assert readable(text) == (
-        "no versions of z (default features) match >=0.5.0,<0.6.0; rand (features std, alloc); a"
+    text = (
+        "no versions of z@0.5[default] match >=0.5.0,<0.6.0-0; rand@0.8[std,alloc]; "
+        "a@(>=1){b 1.0.0}[x]; a@(>=1){}"
     )
+    assert readable(text) == (
+        "no versions of z (default features) match >=0.5.0,<0.6.0; "
+        "rand (features std, alloc); a (feature x); a"
+    )
+
+
+@pytest.mark.parametrize(
+    ("deps", "features", "reason"),
+    [
+        ([CrateDep("f", "1")], {"x": ("f?/extra",)}, "with a `?`, but `f` is not an optional"),
+        ([CrateDep("f", "1")], {"x": ("dep:f",)}, "`f` is not an optional dependency"),
+        ([], {"x": ("g/extra",)}, "`g` is not a dependency"),
+        ([], {"x": ("nothing",)}, "neither a dependency nor another feature"),
+        ([CrateDep("o", "1", optional=True)], {"x": ("o?/y",), "z": ("dep:o",)}, None),
+        (
+            [CrateDep("o", "1", optional=True), CrateDep("p", "1", optional=True)],
+            {"x": ("dep:o",)},
+            None,  # ``p`` keeps its implicit feature
+        ),
+        (
+            [CrateDep("o", "1", optional=True)],
+            {"x": ("o?/y",), "z": ("dep:q",)},
+            "`q` is not a dependency",
+        ),
+    ],
+)
+def test_feature_tables_cargo_rejects(
+    deps: list[CrateDep], features: dict[str, tuple[str, ...]], reason: str | None
+) -> None:
+    release = CrateRelease("c", V("1.0.0"), tuple(deps), features)
+    found = feature_error(release)
+    if reason is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert reason in found
+
+
+def test_a_version_cargo_rejects_is_skipped_and_named() -> None:
+    index: Index = {
+        "c": {"1.0.0": rel(), "1.1.0": rel([CrateDep("f", "1")], {"x": ("f?/extra",)})},
+        "f": {"1.0.0": rel()},
+    }
+    result, _ = solve(index, [CrateDep("c", "1")])
+    assert chosen(result) == {"c 1.0.0"}
+    with pytest.raises(
+        ResolutionImpossible, match=r"Index entries Cargo rejects, left out: c 1\.1\.0"
+    ):
+        solve(index, [CrateDep("c", "=1.1.0")])

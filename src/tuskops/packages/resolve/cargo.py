@@ -7,9 +7,10 @@ Cargo allows one version per *semver-compatible range* of a crate, not one per c
 version, else ``0.minor``, else ``0.0.patch``; pre-releases share their release's range). A
 requirement whose matching versions all lie in one range (``^1.2``, ``~0.8.1``, ``=2.0.0``:
 nearly all of them) depends on that range's package; one that spans several (``>=0.7, <0.9``)
-depends on a virtual package ``crate@(>=0.7, <0.9)`` whose versions are the matching ones and
-whose version ``v`` depends on ``v``'s range package at exactly ``v``, as Cargo picks one
-version for such a dependency and then activates it in its range.
+depends on a virtual package ``crate@(>=0.7, <0.9){owner}`` (one per dependent version, and
+one more per feature asked of it) whose versions are the matching ones and whose version ``v``
+depends on ``v``'s range package at exactly ``v``, as Cargo picks one version for such a
+dependency and then activates it in its range.
 
 Features are PubGrub packages too, as ``name[extra]`` nodes are for pip: ``crate@1[derive]`` at
 ``v`` depends on ``crate@1`` at exactly ``v`` and on what the feature enables in ``v``'s
@@ -29,7 +30,10 @@ major.minor.patch (the ``semver`` crate's rule, in
 every target's dependencies kept (Cargo locks all platforms); one package per ``links`` value
 (a package ``links:NAME`` whose synthetic versions stand for the crates that claim it); with
 ``max_rust_version`` (resolver 3), versions whose ``rust-version`` fits come before the rest;
-dependency cycles (through normal or build dependencies) refused as Cargo refuses them.
+dependency cycles (through normal or build dependencies) refused as Cargo refuses them;
+versions whose features Cargo's ``build_feature_map`` rejects (``dep:x`` of a dependency that
+is not optional, ``x?/f`` of a required one, a feature naming nothing, an optional dependency
+no feature enables) are no candidates, as Cargo calls such an index entry invalid.
 A package's dependencies are handed to the solver in reverse, because PubGrub decides the
 last-seen of equally constrained packages first and Cargo the first listed: where two
 solutions exist, the one Cargo picks is picked (measured in the differential tests).
@@ -58,6 +62,7 @@ __all__ = [
     "CrateRelease",
     "CyclicDependency",
     "compat_range",
+    "feature_error",
     "readable",
     "resolve_cargo",
     "rust_version_key",
@@ -125,11 +130,13 @@ def _range_bounds(compat: str) -> Ranges[CargoVersion]:
     return Ranges.between(CargoVersion(*low, ("0",)), CargoVersion(*high, ("0",)))
 
 
-_NODE = re.compile(r"^(?P<crate>[^@\[]+)@(?P<range>\([^)]*\)|[0-9.]+)(?:\[(?P<feature>.*)\])?$")
+_NODE = re.compile(
+    r"^(?P<crate>[^@\[]+)@(?P<range>\([^)]*\)\{[^}]*\}|[0-9.]+)(?:\[(?P<feature>.*)\])?$"
+)
 
 
 def _split(node: str) -> tuple[str, str, str | None]:
-    """(crate, range or ``(req)``, feature or None) of a package name."""
+    """(crate, range or ``(req){owner}``, feature or None) of a package name."""
     match = _NODE.match(node)
     if match is None:
         raise ValueError(f"not a Cargo resolver package: {node!r}")
@@ -152,6 +159,60 @@ def _feature_values(release: CrateRelease, feature: str) -> tuple[str, ...] | No
         d.optional and d.toml_name == feature and d.kind != "dev" for d in release.deps
     ):
         return (f"dep:{feature}",)
+    return None
+
+
+def feature_error(release: CrateRelease) -> str | None:
+    """Why Cargo would reject ``release``'s features (its ``build_feature_map`` checks), or
+    None. Cargo treats such an index entry as invalid and never selects the version."""
+    by_key: dict[str, list[CrateDep]] = {}
+    for dep in release.deps:
+        by_key.setdefault(dep.toml_name, []).append(dep)
+    named = {v[4:] for values in release.features.values() for v in values if v.startswith("dep:")}
+    features = dict(release.features)
+    for key, deps in by_key.items():
+        if key not in named and key not in features and any(d.optional for d in deps):
+            features[key] = (f"dep:{key}",)
+    used: set[str] = set()
+    for feature, values in features.items():
+        for value in values:
+            if value.startswith("dep:"):
+                key = value[4:]
+                if key not in by_key:
+                    return (
+                        f"feature `{feature}` includes `{value}`, but `{key}` is not a dependency"
+                    )
+                if not any(d.optional for d in by_key[key]):
+                    return (
+                        f"feature `{feature}` includes `{value}`, but `{key}` is not an "
+                        "optional dependency"
+                    )
+                used.add(key)
+                continue
+            dep_name, slash, _ = value.partition("/")
+            if slash:
+                key = dep_name.removesuffix("?")
+                weak = dep_name.endswith("?")
+                if key not in by_key:
+                    return (
+                        f"feature `{feature}` includes `{value}`, but `{key}` is not a dependency"
+                    )
+                if weak and not any(d.optional for d in by_key[key]):
+                    return (
+                        f"feature `{feature}` includes `{value}` with a `?`, but `{key}` is not "
+                        "an optional dependency"
+                    )
+                if not weak:
+                    used.add(key)
+                continue
+            if value not in features:
+                return (
+                    f"feature `{feature}` includes `{value}` which is neither a dependency nor "
+                    "another feature"
+                )
+    for key, deps in by_key.items():
+        if key not in used and any(d.optional for d in deps):
+            return f"optional dependency `{key}` is not included in any feature"
     return None
 
 
@@ -189,6 +250,8 @@ class CargoProvider:
         self._links: dict[str, list[Key]] = {}
         #: Yanked versions left out while answering, by crate (for explanations).
         self.yanked_skipped: dict[str, set[CargoVersion]] = {}
+        #: Versions whose index entry Cargo rejects, with the reason (for explanations).
+        self.invalid: dict[Key, str | None] = {}
 
     # --- the index ----------------------------------------------------------------------------
 
@@ -203,6 +266,13 @@ class CargoProvider:
         if found is None or version not in found:
             raise Unavailable(name, "not in the registry index", version)
         return found[version]
+
+    def rejected(self, release: CrateRelease) -> str | None:
+        """Why Cargo rejects this index entry (:func:`feature_error`), or None."""
+        key = (release.name, release.version)
+        if key not in self.invalid:
+            self.invalid[key] = feature_error(release)
+        return self.invalid[key]
 
     def constraint(self, text: str) -> CargoConstraint:
         if text not in self._constraints:
@@ -228,10 +298,13 @@ class CargoProvider:
         return found
 
     def requirements(
-        self, dep: CrateDep, extra_features: Iterable[str] = ()
+        self, dep: CrateDep, extra_features: Iterable[str] = (), owner: str = ""
     ) -> list[Requirement[CargoVersion]]:
-        """The PubGrub requirements of one dependency: its range package (or a virtual one when
-        the requirement spans several ranges), its features and its default features."""
+        """The PubGrub requirements of one dependency of ``owner`` (``"name version"``; ""
+        for the root): its range package, its features and its default features. A
+        requirement spanning several ranges gets a virtual package of its own per owner,
+        ``crate@(req){owner}``, so that the dependency and every feature asked of it (by any
+        of the owner's features) pick one version, as Cargo picks one per dependency."""
         try:
             constraint = self.constraint(dep.req)
         except VersionSyntaxError as exc:
@@ -261,15 +334,16 @@ class CargoProvider:
                     Requirement(f"{base}[{feature}]", allowed, _feature_text(written, feature))
                 )
             return out
-        # Several ranges (or none): a virtual package that picks one version, features included.
-        node = f"{dep.name}@({dep.req})"
-        if features:
-            node += f"[{','.join(features)}]"
+        # Several ranges (or none): a virtual package that picks one version for the owner.
+        node = f"{dep.name}@({dep.req}){{{owner}}}"
         allowed = constraint.ranges | constraint.prerelease_ranges
         for version in known - set(matching):
             if allowed.contains(version):
                 allowed = allowed - Ranges.singleton(version)
-        return [Requirement(node, allowed, written)]
+        out = [Requirement(node, allowed, written)]
+        for feature in features:
+            out.append(Requirement(f"{node}[{feature}]", allowed, _feature_text(written, feature)))
+        return out
 
     def root_requirements(
         self, deps: Sequence[CrateDep], features: Mapping[str, Sequence[str]] | None = None
@@ -294,11 +368,11 @@ class CargoProvider:
         if name.startswith(_LINKS):
             owners = self._links.get(name[len(_LINKS) :], [])
             return [v for v in (_slot(i) for i in range(len(owners))) if allowed.contains(v)]
-        crate, compat, feature = _split(name)
+        crate, _, feature = _split(name)
         releases = self.releases(crate)
         if releases is None:
             raise Unavailable(crate, "no crate of this name in the registry index")
-        wanted = [] if feature is None else feature.split(",") if compat[0] == "(" else [feature]
+        wanted = [] if feature is None else [feature]
         locked = self.locked.get(crate, set())
         found: list[CargoVersion] = []
         for version, release in releases.items():
@@ -308,6 +382,8 @@ class CargoProvider:
                 self.yanked_skipped.setdefault(crate, set()).add(version)
                 continue
             if any(_feature_values(release, f) is None for f in wanted):
+                continue
+            if self.rejected(release) is not None:
                 continue
             found.append(version)
         limit = self.max_rust_version
@@ -327,14 +403,14 @@ class CargoProvider:
         release = self.release(crate, version)
         exact: Ranges[CargoVersion] = Ranges.singleton(version)
         described = f"{crate} ={version}"
-        if compat.startswith("("):  # virtual: the version's own range, with the features
+        if compat.startswith("("):  # virtual: the version in its own range (with a feature)
             base = f"{crate}@{compat_range(version)}"
-            out = [Requirement(base, exact, described)]
-            for wanted in feature.split(",") if feature else []:
-                out.append(
-                    Requirement(f"{base}[{wanted}]", exact, _feature_text(described, wanted))
-                )
-            return out
+            if feature is None:
+                return [Requirement(base, exact, described)]
+            return [
+                Requirement(f"{crate}@{compat}", exact, described),
+                Requirement(f"{base}[{feature}]", exact, _feature_text(described, feature)),
+            ]
         if feature is not None:
             values = _feature_values(release, feature)
             if values is None:
@@ -344,9 +420,10 @@ class CargoProvider:
                 out += self._feature_value(release, compat, value)
             return out
         out = []
+        owner = f"{crate} {version}"
         for dep in release.deps:
             if dep.kind != "dev" and not dep.optional:
-                out += self.requirements(dep)
+                out += self.requirements(dep, owner=owner)
         # Among equally constrained packages the solver decides the last-seen first, Cargo
         # the first listed: list them backwards.
         out.reverse()
@@ -387,9 +464,10 @@ class CargoProvider:
         self, release: CrateRelease, key: str, features: tuple[str, ...]
     ) -> list[Requirement[CargoVersion]]:
         out: list[Requirement[CargoVersion]] = []
+        owner = f"{release.name} {release.version}"
         for dep in release.deps:
             if dep.kind != "dev" and dep.toml_name == key:
-                out += self.requirements(dep, features)
+                out += self.requirements(dep, features, owner)
         return out
 
     def describe(self, name: str, version: CargoVersion) -> str:
@@ -400,8 +478,8 @@ class CargoProvider:
                 crate, owner = owners[index]
                 return f'{crate} {owner} (links = "{name[len(_LINKS) :]}")'
             return name
-        crate, _, feature = _split(name)
-        if feature and not name.split("@", 1)[1].startswith("("):
+        crate, compat, feature = _split(name)
+        if feature and not compat.startswith("("):
             return f"{crate} {version} (feature {feature})"
         return f"{crate} {version}"
 
@@ -445,14 +523,15 @@ class CargoResolution:
     solution: dict[str, CargoVersion]
 
     def target(
-        self, provider: CargoProvider, dep: CrateDep, extra_features: Iterable[str] = ()
+        self,
+        provider: CargoProvider,
+        dep: CrateDep,
+        extra_features: Iterable[str] = (),
+        owner: str = "",
     ) -> Key | None:
-        """The crate version a dependency resolved to; None when it was not resolved."""
-        node = provider.requirements(dep, extra_features)[0].name
+        """The crate version a dependency of ``owner`` resolved to; None when unresolved."""
+        node = provider.requirements(dep, extra_features, owner)[0].name
         chosen = self.solution.get(node)
-        if chosen is None and node.endswith("]"):  # a virtual node requested with other features
-            prefix = node.partition("[")[0] + "["
-            chosen = next((v for n, v in self.solution.items() if n.startswith(prefix)), None)
         if chosen is None:
             return None
         return (dep.name, chosen)
@@ -478,7 +557,7 @@ def _build(provider: CargoProvider, solution: dict[str, CargoVersion]) -> CargoR
         active = _active_deps(release, features[key])
         targets: set[Key] = set()
         for dep in active:
-            found = result.target(provider, dep)
+            found = result.target(provider, dep, owner=f"{key[0]} {key[1]}")
             if found is not None:
                 targets.add(found)
         result.edges[key] = targets
@@ -500,9 +579,11 @@ def _active_deps(release: CrateRelease, features: set[str]) -> list[CrateDep]:
 
 
 _FEATURE_NODE = re.compile(
-    r"(?P<crate>[A-Za-z0-9_-]+)@(?:\([^)]*\)|[0-9.]+)\[(?P<feature>[^\]]*)\]"
+    r"(?P<crate>[A-Za-z0-9_-]+)@(?:\([^)]*\)\{[^}]*\}|[0-9.]+)\[(?P<feature>[^\]]*)\]"
 )
-_RANGE_NODE = re.compile(r"(?P<crate>[A-Za-z0-9_-]+)@(?:\([^)]*\)|[0-9]+(?:\.[0-9]+)*)(?![0-9.])")
+_RANGE_NODE = re.compile(
+    r"(?P<crate>[A-Za-z0-9_-]+)@(?:\([^)]*\)\{[^}]*\}|[0-9]+(?:\.[0-9]+)*)(?![0-9.])"
+)
 _LEAST = re.compile(r"\b(\d+\.\d+\.\d+)-0\b")
 
 
@@ -546,6 +627,11 @@ def resolve_cargo(
                 "\n\nYanked versions are not chosen unless Cargo.lock already pins them; "
                 f"left out: {'; '.join(notes)}."
             )
+        invalid = sorted(
+            f"{n} {v}: {reason}" for (n, v), reason in provider.invalid.items() if reason
+        )
+        if invalid:
+            explanation += "\n\nIndex entries Cargo rejects, left out: " + "; ".join(invalid) + "."
         raise ResolutionImpossible(exc.derivation, explanation) from None
     result = _build(provider, solution)
     _check_cycles(result)
