@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -233,3 +234,57 @@ class CargoWorld:
         target = output if output is not None else project.parent / f"{project.name}.tuskops.lock"
         lock = lock_cargo_project(project, self.request(project, output=target, **options))
         return render(lock, "Cargo.lock")
+
+
+_RANDOM_NAMES = ("a", "b", "c", "d", "e", "f")
+_RANDOM_VERSIONS = ("0.1.0", "0.1.1", "0.2.0", "1.0.0", "1.1.0", "1.2.0-beta.1", "1.2.0", "2.0.0")
+
+
+def _random_req(rng: random.Random, versions: Sequence[str]) -> str:
+    version = rng.choice(versions)
+    base = version.split("-")[0]
+    choices = [version, "^" + version, "=" + version, "~" + base, ">=" + base, f">={base}, <3"]
+    return rng.choice([*choices, "*"] if rng.random() < 0.2 else choices)
+
+
+def random_graph(seed: int) -> tuple[Graph, str]:
+    """A random graph of six crates (ranges across majors, pre-releases, optional, build and
+    dev dependencies, default and ``dep:`` / ``x/f`` / ``x?/f`` features, yanked versions,
+    and feature tables Cargo rejects) and the ``[dependencies]`` lines of a root using it."""
+    rng = random.Random(seed)
+    published = {n: rng.sample(_RANDOM_VERSIONS, rng.randint(1, 5)) for n in _RANDOM_NAMES}
+    graph: dict[str, dict[str, Crate]] = {}
+    for i, name in enumerate(_RANDOM_NAMES):
+        graph[name] = {}
+        later = _RANDOM_NAMES[i + 1 :]
+        for version in published[name]:
+            deps = []
+            for other in rng.sample(later, min(len(later), rng.randint(0, 3))):
+                optional = rng.random() < 0.25
+                kind = "normal" if optional else rng.choice(["normal", "normal", "build", "dev"])
+                deps.append(
+                    Dep(other, _random_req(rng, published[other]), optional=optional, kind=kind)
+                )
+            optional_names = [d.name for d in deps if d.optional]
+            usable = [d.name for d in deps if d.kind != "dev"]
+            features: dict[str, list[str]] = {}
+            if optional_names and rng.random() < 0.6:
+                features["default"] = [rng.choice(optional_names)]
+            if rng.random() < 0.5:
+                features["extra"] = []
+            if usable and rng.random() < 0.5:
+                target = rng.choice(usable)
+                weak_or_dep = f"dep:{target}" if target in optional_names else f"{target}/extra"
+                features["fx"] = [rng.choice([f"{target}/extra", f"{target}?/extra", weak_or_dep])]
+                if "extra" in features and rng.random() < 0.5:
+                    features["extra"] = ["fx"]
+            graph[name][version] = Crate(deps=deps, features=features, yanked=rng.random() < 0.1)
+    lines = []
+    for name in rng.sample(_RANDOM_NAMES[:3], rng.randint(1, 3)):
+        default = str(rng.random() < 0.7).lower()
+        wanted = rng.choice(["[]", '["extra"]', '["fx"]'])
+        req = _random_req(rng, published[name])
+        lines.append(
+            f'{name} = {{ version = "{req}", default-features = {default}, features = {wanted} }}'
+        )
+    return graph, "\n".join(lines)

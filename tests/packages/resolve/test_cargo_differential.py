@@ -20,6 +20,7 @@ from _support.cargo_registry import (
     Dep,
     Graph,
     cargo_binary,
+    random_graph,
     rustup_home,
     write_project,
 )
@@ -569,3 +570,17 @@ def test_two_solutions_the_same_one_chosen(
     world = _world(world_factory, tmp_path, _AMBIGUOUS)
     project = write_project(tmp_path / "demo", _manifest(deps))
     _same_lock(world, project)
+
+
+@pytest.mark.parametrize("seed", range(1000, 1040))
+def test_random_graphs(world_factory: list[CargoWorld], tmp_path: Path, seed: int) -> None:
+    """Random six-crate graphs (``random_graph``): the same Cargo.lock, or both refuse."""
+    graph, deps = random_graph(seed)
+    world = _world(world_factory, tmp_path, graph)
+    project = write_project(tmp_path / "demo", _manifest(deps))
+    code, native = world.cargo_lock(project)
+    if code != 0:
+        with pytest.raises(PackageError):
+            world.tuskops_lock(project)
+        return
+    assert world.tuskops_lock(project) == native
