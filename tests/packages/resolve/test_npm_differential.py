@@ -28,7 +28,6 @@ import pytest
 from tuskops.packages.api import PackageLookup
 from tuskops.packages.ecosystems.npm_files import write_package_lock
 from tuskops.packages.lock_npm import lock_npm
-from tuskops.packages.protocols.npm_registry import PackumentError
 from tuskops.packages.resolve.npm import NpmResolveError
 
 pytestmark = pytest.mark.network
@@ -125,16 +124,7 @@ def test_same_tree_as_npm(manifest_path: Path, tmp_path: Path) -> None:
     native, ours = _setup(manifest, tmp_path)
     done, npm_lock = _npm_lock(native, tmp_path)
     assert npm_lock is not None, done.stderr
-    try:
-        tusk_lock = _tusk_lock(ours, tmp_path)
-    except PackumentError as exc:
-        # A shared-file fix is pending (docs/resolution-npm.md, "Remaining differences"): the
-        # packument parser rejects a version whose legacy ``licenses`` field is an object or
-        # a list of strings, which npm never reads. Only that exact cause is an expected
-        # failure.
-        if "licenses" not in str(exc):
-            raise
-        pytest.xfail(f"packument parser rejects a legacy 'licenses' field: {exc}")
+    tusk_lock = _tusk_lock(ours, tmp_path)
     assert _differences(npm_lock, tusk_lock) == []
     # The root entries agree too: the same dependency maps.
     for key in ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies"):
