@@ -420,28 +420,49 @@ CASES: dict[str, tuple[dict[str, dict[str, dict[str, Any]]], dict[str, Any]]] = 
 def test_same_tree_as_npm_on_the_local_registry(
     case: str, registry: LocalRegistry, tmp_path: Path
 ) -> None:
-    assert NPM is not None
     graph, fields = CASES[case]
     _publish(registry, graph)
     native = _project(tmp_path / "npm", **fields)
     ours = _project(tmp_path / "tuskops", **fields)
+    expected = _npm_tree(registry, native, tmp_path)
+    lock = lock_npm(ours, lookup=_lookup(registry, ours))
+    assert _tree(json.loads(write_package_lock(lock))) == expected
+
+
+def _tree(lock: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
+    """Install path -> (version, dev, optional, devOptional, peer) of a package-lock."""
+    flags = ("dev", "optional", "devOptional", "peer")
+    return {
+        path: (entry.get("version"), *(bool(entry.get(f)) for f in flags))
+        for path, entry in lock["packages"].items()
+        if path
+    }
+
+
+def _npm_tree(
+    registry: LocalRegistry, project: Path, tmp_path: Path, *command: str
+) -> dict[str, tuple[Any, ...]]:
+    """Run the installed npm (``install`` unless ``command`` says otherwise) with
+    ``--package-lock-only`` against the local registry; the resulting tree."""
+    assert NPM is not None
     (tmp_path / "npmrc").write_text(f"registry={registry.base}/npm/\n")
     env = {k: v for k, v in os.environ.items() if not k.lower().startswith("npm_config_")}
     done = subprocess.run(
         [
             NPM,
-            "install",
+            *(command or ("install",)),
             "--package-lock-only",
             "--ignore-scripts",
             "--no-audit",
             "--no-fund",
             "--no-update-notifier",
+            "--prefer-online",
             "--cache",
             str(tmp_path / "npm-cache"),
             "--userconfig",
             str(tmp_path / "npmrc"),
         ],
-        cwd=native,
+        cwd=project,
         capture_output=True,
         text=True,
         env=env,
@@ -449,15 +470,36 @@ def test_same_tree_as_npm_on_the_local_registry(
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    lock = lock_npm(ours, lookup=_lookup(registry, ours))
-    flags = ("dev", "optional", "devOptional", "peer")
+    return _tree(json.loads((project / "package-lock.json").read_text()))
 
-    def summary(entries: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
-        return {
-            path: (entry.get("version"), *(bool(entry.get(f)) for f in flags))
-            for path, entry in entries.items()
-            if path
-        }
 
-    expected = summary(json.loads((native / "package-lock.json").read_text())["packages"])
-    assert summary(json.loads(write_package_lock(lock))["packages"]) == expected
+@pytest.mark.skipif(NPM is None, reason="npm is not installed")
+@pytest.mark.parametrize(
+    ("npm_command", "request_fields"),
+    [
+        (("install",), {}),
+        (("update", "c"), {"upgrade": frozenset({"c"})}),
+        (("update",), {"upgrade_all": True}),
+    ],
+    ids=["install", "update-one", "update-all"],
+)
+def test_relock_matches_npm_with_an_existing_lock(
+    npm_command: tuple[str, ...],
+    request_fields: dict[str, Any],
+    registry: LocalRegistry,
+    tmp_path: Path,
+) -> None:
+    native = _project(tmp_path / "npm", **MAIN)
+    ours = _project(tmp_path / "tuskops", **MAIN)
+    first = _npm_tree(registry, native, tmp_path)
+    assert first == _tree(json.loads((native / "package-lock.json").read_text()))
+    shutil.copy(native / "package-lock.json", ours / "package-lock.json")
+    _publish(registry, NEWER)  # newer c (both majors) and e
+    expected = _npm_tree(registry, native, tmp_path, *npm_command)
+    request = LockRequest(lookup=_lookup(registry, ours, "cache2"), **request_fields)
+    relocked = lock(ours, request)
+    assert _tree(json.loads(write_package_lock(relocked))) == expected
+    if npm_command == ("install",):
+        assert expected == first  # nothing moved
+    else:
+        assert expected != first
