@@ -1,16 +1,18 @@
-"""Entry point of the ``tuskops`` command."""
+"""Entry point of the ``tuskops`` command.
+
+Command groups are imported on first use (click's "lazy loading" pattern): `tuskops pkg lock`
+does not import the Kubernetes or WebAssembly stacks. `tuskops --help` imports them all to
+list each with its short help.
+"""
 
 from __future__ import annotations
+
+import importlib
+from typing import Any
 
 import click
 
 from tuskops import __version__
-from tuskops.cli.eval_cmd import eval_command
-from tuskops.cli.k8s_cmd import k8s_group
-from tuskops.cli.operators_cmd import operators_command
-from tuskops.cli.pkg_cmd import pkg_group
-from tuskops.cli.plan_cmd import apply_command, history_command, plan_command
-from tuskops.cli.wasm_cmd import wasm_group
 
 EPILOG = """\b
 Exit codes:
@@ -27,8 +29,47 @@ Examples:
   tuskops operators kubernetes         what @kubernetes offers
 """
 
+#: Command name -> ``"module:attribute"`` of the click command.
+LAZY_COMMANDS: dict[str, str] = {
+    "eval": "tuskops.cli.eval_cmd:eval_command",
+    "plan": "tuskops.cli.plan_cmd:plan_command",
+    "apply": "tuskops.cli.plan_cmd:apply_command",
+    "history": "tuskops.cli.plan_cmd:history_command",
+    "operators": "tuskops.cli.operators_cmd:operators_command",
+    "pkg": "tuskops.cli.pkg_cmd:pkg_group",
+    "k8s": "tuskops.cli.k8s_cmd:k8s_group",
+    "wasm": "tuskops.cli.wasm_cmd:wasm_group",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands (``lazy``: name -> ``"module:attribute"``) are imported when
+    first looked up; commands added with :meth:`add_command` work as in any group."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        target = self.lazy.get(cmd_name)
+        if target is None:
+            return None
+        module_name, _, attribute = target.partition(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        if not isinstance(command, click.Command):  # pragma: no cover - a wrong table entry
+            raise TypeError(f"{target} is not a click command")
+        self.commands[cmd_name] = command
+        return command
+
 
 @click.group(
+    cls=LazyGroup,
+    lazy=LAZY_COMMANDS,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=EPILOG,
 )
@@ -40,16 +81,6 @@ def cli() -> None:
     `tuskops plan` shows what would change, and `tuskops apply` changes it, after a diff.
     Evaluating a file never changes anything outside tuskops.
     """
-
-
-cli.add_command(eval_command)
-cli.add_command(plan_command)
-cli.add_command(apply_command)
-cli.add_command(history_command)
-cli.add_command(operators_command)
-cli.add_command(pkg_group)
-cli.add_command(k8s_group)
-cli.add_command(wasm_group)
 
 
 def main() -> None:
