@@ -15,7 +15,7 @@ from packaging.utils import canonicalize_name
 from tuskops.cli.output import handles_errors, stderr
 from tuskops.errors import ManifestError
 from tuskops.packages import api
-from tuskops.packages.lock import tree, why
+from tuskops.packages.lock_graph import lock_graph, render_tree, why_paths
 from tuskops.packages.locking import LockRequest, detect_ecosystem, lock, lockfile_in
 from tuskops.packages.manifests import LockedPackage, Lockfile, read, write
 from tuskops.packages.resolve.pubgrub import ResolutionImpossible
@@ -168,11 +168,11 @@ def tree_command(path: Path) -> None:
     one), from the project's requirements down; (*) marks a package shown above."""
     lock = _read_lock(path)
     if lock.ecosystem == "maven":  # as `mvn dependency:tree` prints it
-        from tuskops.packages.ecosystems.maven_tree_files import render_tree
+        from tuskops.packages.ecosystems.maven_tree_files import render_tree as maven_tree
 
-        click.echo(render_tree(lock), nl=False)
+        click.echo(maven_tree(lock), nl=False)
         return
-    click.echo(tree(lock), nl=False)
+    click.echo(render_tree(lock_graph(lock)), nl=False)
 
 
 @click.command("why", short_help="Show why a package is in the lockfile.")
@@ -188,16 +188,17 @@ def why_command(name: str, path: Path) -> None:
     if lock.ecosystem == "maven":  # groupId:artifactId names, classifiers kept apart
         from tuskops.packages.ecosystems.maven_tree_files import why as maven_why
 
+        packages = {canonicalize_name(p.name): p for p in reversed(lock.packages)}
+
+        def label(key: str) -> str:
+            package = packages.get(canonicalize_name(key))
+            return f"{package.name} {package.version}" if package is not None else key
+
         paths = maven_why(lock, name)
     else:
-        paths = why(lock, name)
-    # The paths hold normalized names (PEP 503, as `why` matches them); show the lock's own.
-    packages = {canonicalize_name(p.name): p for p in reversed(lock.packages)}
-
-    def label(key: str) -> str:
-        package = packages.get(canonicalize_name(key))
-        return f"{package.name} {package.version}" if package is not None else key
-
+        graph = lock_graph(lock)
+        label = graph.label
+        paths = why_paths(graph, name, lock.path or "the lockfile")
     if not paths:
         click.echo(f"nothing the project requires leads to {name}")
         return
