@@ -338,3 +338,169 @@ def test_malformed_core_metadata_names_the_field() -> None:
         )
     assert info.value.field == "requires-dist"
     assert "requires-dist" in str(info.value)
+
+
+# --- the fast paths give the same answers as the reference functions ---------------------------
+
+_BASES = ("https://pypi.org/simple/pkg/", "http://idx.test/a/b/simple/pkg/", "file:///srv/pkg/")
+_HREFS = (
+    "https://files.example/packages/ab/cd/pkg-1.0-py3-none-any.whl#sha256=00ff",
+    "https://files.example/packages/pkg-1.0.tar.gz",
+    "http://files.example/pkg-1.0.tar.gz",
+    "https://files.example/a/../pkg-1.0.tar.gz",
+    "https://files.example/a/./pkg-1.0.tar.gz",
+    "https://files.example/pkg-1.0.tar.gz#",
+    "https://files.example/pkg-1.0.tar.gz?",
+    "https://files.example/pkg-1.0.tar.gz?x=1#sha256=00",
+    "https://files.example/pkg;v=1.0.tar.gz",
+    "https://files.example/pkg-1.0.tar.gz;",
+    "https://[::1]/pkg-1.0.tar.gz",
+    "https:///pkg-1.0.tar.gz",
+    "https://",
+    "https:pkg-1.0.tar.gz",
+    "HTTPS://files.example/pkg-1.0.tar.gz",
+    "https://files.example/pk\tg-1.0.tar.gz",
+    "https://files.example/pkg 1.0.tar.gz",
+    "https://user:pw@files.example:8443/pkg-1.0.tar.gz",
+    "https://files.example",
+    "https://files.example/ünï/pkg-1.0.tar.gz",
+    "../../files/pkg-1.0.tar.gz",
+    "/files/pkg-1.0.tar.gz",
+    "pkg-1.0.tar.gz#md5=00",
+    "//cdn.example/pkg-1.0.tar.gz",
+    "ftp://files.example/pkg-1.0.tar.gz",
+)
+
+
+@pytest.mark.parametrize("base", _BASES)
+@pytest.mark.parametrize("href", _HREFS)
+def test_join_is_urljoin(base: str, href: str) -> None:
+    from urllib.parse import urljoin
+
+    assert ps._join(base, href) == urljoin(base, href)
+
+
+_FILENAMES = (
+    "foo-1.0-py3-none-any.whl",
+    "Foo_Bar-1.0.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    "foo-1.0-1-py3-none-any.whl",
+    "foo-1.0-1x-py3-none-any.whl",
+    "foo-1.0-x1-py3-none-any.whl",
+    "foo-1.0.post1-py2.py3-none-any.whl",
+    "foo-01.00rc1-py3-none-any.whl",
+    "foo-latest-py3-none-any.whl",
+    "foo-1.0-py3-none.whl",
+    "foo-1.0-py3-none-any-x-y.whl",
+    "foo__bar-1.0-py3-none-any.whl",
+    "foo.bar-1.0-py3-none-any.whl",
+    "fo o-1.0-py3-none-any.whl",
+    "-1.0-py3-none-any.whl",
+    "foo-1.0-3py-none-any.whl",
+    "foo-1.0--none-any.whl",
+    "foo-1.0-py3..py2-none-any.whl",
+    "foo-1.0-py3-none-.whl",
+    "foo-1.0-py3-none-any.WHL",
+    "foo-1.0.tar.gz",
+    "foo-bar-1.0.zip",
+    "foo-.tar.gz",
+    "-1.0.tar.gz",
+    "foo.tar.gz",
+    "foo-1.0.tar.bz2",
+    "foo-1.0.win32.exe",
+    "",
+)
+
+
+@pytest.mark.parametrize("filename", _FILENAMES)
+def test_filename_version_agrees_with_packaging(filename: str) -> None:
+    from packaging.utils import (
+        InvalidSdistFilename,
+        InvalidWheelFilename,
+        parse_sdist_filename,
+        parse_wheel_filename,
+    )
+    from packaging.version import InvalidVersion
+
+    expected = None
+    try:
+        if filename.endswith(".whl"):
+            expected = parse_wheel_filename(filename)[1]
+        elif filename.endswith((".tar.gz", ".zip")):
+            expected = parse_sdist_filename(filename)[1]
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        expected = None
+    for _ in range(2):  # memoised the second time
+        assert ps.filename_version(filename) == expected
+
+
+_ENTRY: dict[str, Any] = {
+    "filename": "foo-1.0-py3-none-any.whl",
+    "url": "https://files.example/foo-1.0-py3-none-any.whl",
+    "hashes": {"sha256": "00ff"},
+    "requires-python": ">=3.8",
+    "size": 10,
+    "upload-time": "2024-01-01T00:00:00Z",
+    "core-metadata": {"sha256": "11ee"},
+    "yanked": False,
+}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {},
+        {"url": "../../files/foo-1.0-py3-none-any.whl"},
+        {"url": "https://files.example/foo-1.0-py3-none-any.whl#sha256=00ff"},
+        {"yanked": True},
+        {"yanked": "broken"},
+        {"yanked": 1},
+        {"core-metadata": True},
+        {"core-metadata": False},
+        {"core-metadata": {}},
+        {"core-metadata": {"sha256": 1}},
+        {"core-metadata": None, "dist-info-metadata": {"sha256": "22"}},
+        {"dist-info-metadata": True},
+        {"hashes": {}},
+        {"hashes": {"sha256": None}},
+        {"hashes": []},
+        {"hashes": None},
+        {"requires-python": None},
+        {"requires-python": 3},
+        {"size": None},
+        {"size": True},
+        {"size": -1},
+        {"size": 1.5},
+        {"upload-time": None},
+        {"upload-time": 5},
+        {"gpg-sig": True},
+        {"gpg-sig": "yes"},
+        {"filename": ""},
+        {"filename": None},
+        {"url": ""},
+        {"url": 7},
+    ],
+)
+def test_fast_file_entry_is_the_checked_one(change: dict[str, Any]) -> None:
+    entry = {**_ENTRY, **change}
+    entry = {k: v for k, v in entry.items() if v is not None or k == "core-metadata"}
+    url = "https://pypi.org/simple/foo/"
+    try:
+        expected = ps._file_from_json(url, dict(entry), "files[0]")
+    except ps.SimpleApiError:
+        assert ps._file_fast(url, dict(entry)) is None
+        return
+    fast = ps._file_fast(url, dict(entry))
+    assert fast is None or fast == expected
+    if change in ({}, {"yanked": True}, {"core-metadata": True}, {"hashes": {}}):
+        assert fast is not None  # the usual shapes take the fast path
+
+
+def test_wrong_entries_still_name_the_field() -> None:
+    data = {
+        "meta": {"api-version": "1.0"},
+        "name": "foo",
+        "files": [_ENTRY, {**_ENTRY, "size": -1}],
+    }
+    with pytest.raises(ps.SimpleApiError) as info:
+        ps.parse_project_json(_json(data), "https://pypi.org/simple/foo/")
+    assert "files[1].size" in str(info.value)

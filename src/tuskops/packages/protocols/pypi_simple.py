@@ -19,10 +19,11 @@ Pure functions only: build the request, parse the bytes. No I/O.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from html.parser import HTMLParser
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from packaging.metadata import InvalidMetadata, Metadata
@@ -110,6 +111,8 @@ def _check_api_version(url: str, version: str, where: str) -> str:
 
 
 def _hashes(url: str, value: object, where: str) -> dict[str, str]:
+    if _string_values(value):
+        return value  # a fresh dict from json.loads: nothing else holds it
     if not isinstance(value, dict):
         raise SimpleApiError(url, "expected an object of hash name -> hex digest", where)
     out: dict[str, str] = {}
@@ -130,7 +133,88 @@ def _metadata_hashes(url: str, value: object, where: str) -> dict[str, str] | No
 
 
 def _metadata_url(file_url: str) -> str:
-    return urldefrag(file_url).url + ".metadata"
+    return (urldefrag(file_url).url if "#" in file_url else file_url) + ".metadata"
+
+
+def _join(base: str, href: str) -> str:
+    """``urljoin(base, href)``, without its cost for the absolute URLs PyPI's JSON pages give.
+
+    An ``http(s)://host/...`` URL without a query, parameters, IPv6 brackets, control
+    characters or an empty fragment is what ``urljoin`` would return unchanged.
+    """
+    if href.startswith(("https://", "http://")):
+        rest = href[href.index("//") + 2 :]
+        if (
+            rest[:1] not in ("", "/")
+            and not href.endswith("#")
+            and href.isprintable()
+            and "?" not in href
+            and ";" not in href
+            and "[" not in href
+            and "]" not in href
+        ):
+            return href
+    return urljoin(base, href)
+
+
+def _string_values(value: object) -> TypeGuard[dict[str, str]]:
+    return type(value) is dict and all(type(v) is str for v in value.values())
+
+
+def _file_fast(url: str, entry: object) -> Artifact | None:
+    """:func:`_file_from_json` for a well-formed entry of the usual shape, without building
+    error locations; None for anything else (then :func:`_file_from_json` decides)."""
+    if type(entry) is not dict:
+        return None
+    get = entry.get
+    filename = get("filename")
+    href = get("url")
+    hashes = get("hashes")
+    requires_python = get("requires-python")
+    size = get("size")
+    upload_time = get("upload-time")
+    if (
+        type(filename) is not str
+        or not filename
+        or type(href) is not str
+        or not href
+        or not _string_values(hashes)
+        or (requires_python is not None and type(requires_python) is not str)
+        or (size is not None and (type(size) is not int or size < 0))
+        or (upload_time is not None and type(upload_time) is not str)
+        or "gpg-sig" in entry
+    ):
+        return None
+    yanked_value = get("yanked", False)
+    if yanked_value is False:
+        yanked = None
+    elif yanked_value is True:
+        yanked = ""
+    elif type(yanked_value) is str:
+        yanked = yanked_value
+    else:
+        return None
+    meta = entry["core-metadata"] if "core-metadata" in entry else get("dist-info-metadata")
+    if meta is None or meta is False:
+        meta_hashes = None
+    elif meta is True:
+        meta_hashes = {}
+    elif _string_values(meta):
+        meta_hashes = meta
+    else:
+        return None
+    file_url = _join(url, href)
+    return Artifact(
+        url=file_url,
+        filename=filename,
+        hashes=hashes,
+        size=size,
+        metadata_url=_metadata_url(file_url) if meta_hashes is not None else None,
+        metadata_hashes=meta_hashes or {},
+        yanked=yanked,
+        requires_python=requires_python,
+        extra={"upload_time": upload_time} if upload_time is not None else {},
+    )
 
 
 def _file_from_json(url: str, entry: object, where: str) -> Artifact:
@@ -145,7 +229,7 @@ def _file_from_json(url: str, entry: object, where: str) -> Artifact:
     if "hashes" not in entry:
         raise SimpleApiError(url, "missing 'hashes' (required, may be empty)", f"{where}.hashes")
     hashes = _hashes(url, entry["hashes"], f"{where}.hashes")
-    file_url = urljoin(url, href)
+    file_url = _join(url, href)
     requires_python = entry.get("requires-python")
     if requires_python is not None and not isinstance(requires_python, str):
         raise SimpleApiError(url, "expected a string", f"{where}.requires-python")
@@ -207,7 +291,9 @@ def parse_project_json(body: bytes, url: str) -> PackageInfo:
     files = data.get("files")
     if not isinstance(files, list):
         raise SimpleApiError(url, "missing or non-list 'files'", "files")
-    artifacts = [_file_from_json(url, f, f"files[{i}]") for i, f in enumerate(files)]
+    artifacts = [
+        _file_fast(url, f) or _file_from_json(url, f, f"files[{i}]") for i, f in enumerate(files)
+    ]
     versions: list[str] | None = None
     if "versions" in data:
         raw_versions = data["versions"]
@@ -328,13 +414,53 @@ def parse_project_html(body: bytes, url: str, name: str | None = None) -> Packag
 
 def filename_version(filename: str) -> Version | None:
     """The version in a wheel or sdist filename, or None when the name does not parse."""
+    found = _filename_version(filename)
+    return found[0] if found is not None else None
+
+
+@functools.lru_cache(maxsize=16384)
+def _version(text: str) -> tuple[Version, str] | None:
+    """``Version(text)`` and its normalised text, or None: a listing names the same few
+    hundred versions in thousands of filenames."""
     try:
-        if filename.endswith(".whl"):
-            return parse_wheel_filename(filename)[1]
-        if filename.endswith((".tar.gz", ".zip")):
-            return parse_sdist_filename(filename)[1]
-    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        version = Version(text)
+    except InvalidVersion:
         return None
+    return version, str(version)
+
+
+@functools.lru_cache(maxsize=4096)
+def _wheel_name_and_tags_valid(name_part: str, tags: str) -> bool:
+    """Whether ``parse_wheel_filename`` accepts this project name and tag set (they do not
+    depend on the version: checked once per listing and platform, with version 0)."""
+    try:
+        parse_wheel_filename(f"{name_part}-0-{tags}.whl")
+    except (InvalidWheelFilename, InvalidVersion):
+        return False
+    return True
+
+
+def _filename_version(filename: str) -> tuple[Version, str] | None:
+    """:func:`filename_version` and the version's normalised text; the same answers as
+    ``packaging.utils``'s filename parsers, with the costly parts memoised."""
+    if filename.endswith(".whl"):
+        stem = filename[:-4]
+        if stem.count("-") == 4:  # no build tag: name-version-python-abi-platform
+            name_part, version_part, tags = stem.split("-", 2)
+            if not _wheel_name_and_tags_valid(name_part, tags):
+                return None
+            return _version(version_part)
+        try:
+            version = parse_wheel_filename(filename)[1]
+        except (InvalidWheelFilename, InvalidVersion):
+            return None
+        return version, str(version)
+    if filename.endswith((".tar.gz", ".zip")):
+        try:
+            version = parse_sdist_filename(filename)[1]
+        except (InvalidSdistFilename, InvalidVersion):
+            return None
+        return version, str(version)
     return None
 
 
@@ -359,12 +485,13 @@ def _package(
     grouped: dict[str, list[Artifact]] = {key: [] for key in labels}
     unparsed: list[Artifact] = []
     for artifact in artifacts:
-        version = filename_version(artifact.filename or "")
-        if version is None:
+        found = _filename_version(artifact.filename or "")
+        if found is None:
             unparsed.append(artifact)
             continue
-        key = str(version)
-        labels.setdefault(key, key)
+        key = found[1]
+        if key not in labels:
+            labels[key] = key
         grouped.setdefault(key, []).append(artifact)
     releases = []
     for key, files in grouped.items():
