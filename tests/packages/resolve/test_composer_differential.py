@@ -287,7 +287,7 @@ def test_same_lock_as_composer(
 
 @dataclass(frozen=True)
 class Difference:
-    """A measured difference (docs/resolution-composer.md): what each tool locks, as
+    """A measured difference (docs/resolution.md, Composer): what each tool locks, as
     ``{name: version}`` of ``packages``, or None where it finds no solution."""
 
     graph: Mapping[str, Mapping[str, Mapping[str, Any]]]

@@ -59,7 +59,7 @@ class Graph:
     managed: Sequence[Dep] = ()
     #: Artifacts deployed with this POM text instead (parents, BOMs).
     extra: dict[str, dict[str, object]] = field(default_factory=dict)
-    #: False where mvn's -Dverbose tree is known to differ (docs/resolution-maven.md).
+    #: False where mvn's -Dverbose tree is known to differ (docs/resolution.md, Maven).
     verbose: bool = True
 
 
@@ -245,7 +245,7 @@ GRAPHS: list[Graph] = [
     ),
     # A direct dependency's soft version against a transitive hard range: the direct node
     # takes the newest allowed version, keeping its place, scope and subtree. mvn's verbose
-    # tree disagrees with its own plain tree here (docs/resolution-maven.md).
+    # tree disagrees with its own plain tree here (docs/resolution.md, Maven).
     Graph(
         "direct-soft-vs-range",
         {

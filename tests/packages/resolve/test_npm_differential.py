@@ -8,7 +8,7 @@ locked twice, back to back so that the registry is in the same state: by ``npm i
 :func:`tuskops.packages.lock_npm.lock_npm`. The ``packages`` maps of the two
 ``package-lock.json`` files must agree: the same install paths, at the same versions, with the
 same ``dev`` / ``optional`` / ``devOptional`` / ``peer`` flags. Every difference still known is
-listed in ``docs/resolution-npm.md``.
+listed in ``docs/resolution.md`` (npm).
 
 The comparison is between the installed npm (its arborist) and tuskops for the installed
 Node.js: both prefer versions whose ``engines`` accept that Node.js.

@@ -7,7 +7,7 @@ straight after by ``uv pip compile --python-version X --index-url https://pypi.o
 -``), and the name -> version sets are compared. Both tools are isolated from this machine's
 configuration (``PIP_CONFIG_FILE=/dev/null``, ``UV_NO_CONFIG=1``, fresh caches). A release
 published between the two runs could make them differ; the runs are back to back to make that
-unlikely. Every known difference is explained in docs/resolution-pypi.md.
+unlikely. Every known difference is explained in docs/resolution.md (PyPI).
 
 The rules' corner cases (pre-releases named by a transitive requirement, yanked releases,
 Requires-Python only in the metadata file, extras) are compared the same way, without the

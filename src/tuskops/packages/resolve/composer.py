@@ -40,7 +40,7 @@ What Composer 2.5 does, and this provider does the same way:
   are candidates of their own: ``^1.3@dev`` can pick ``dev-main`` aliased as ``1.3.x-dev``,
   and the lock records ``dev-main``.
 
-Not done (see docs/resolution-composer.md): ``replace``/``provide``/``conflict`` declared by
+Not done (see docs/resolution.md, Composer): ``replace``/``provide``/``conflict`` declared by
 dependencies, inline aliases (``1.0 as 2.0``), and a branch required both by its name and
 through its alias (one version per package here; Composer installs the alias and the
 branch together).
