@@ -216,3 +216,26 @@ def test_dependencies_of_prefetched_metadata_are_fetched_ahead(
         assert wanted <= set(requested(index, ".metadata"))
         assert "/files/lib-2.0-py3-none-any.whl.metadata" not in requested(index, ".metadata")
         assert provider.dependencies("helper-tool", Version("0.9")) == []
+
+
+def test_a_requirement_starts_its_best_versions_metadata(
+    index: LocalRegistry, tmp_path: Path
+) -> None:
+    with PypiProvider(
+        make_lookup(index, tmp_path), python_version="3.10", environment=LINUX
+    ) as provider:
+        constraint = SCHEME.parse_constraint(">=1.0,<2")
+        provider.requirements_for("lib", [], constraint, "lib>=1.0,<2")
+        provider.requirements_for("app", [], SCHEME.parse_constraint(""), "app")
+        wanted = {
+            "/files/lib-1.5-py3-none-any.whl.metadata",  # newest within the range
+            "/files/app-1.0-py3-none-any.whl.metadata",
+            "/files/helper_tool-0.9-py3-none-any.whl.metadata",  # app's dependency, in turn
+        }
+        deadline = time.monotonic() + 10
+        while not wanted <= set(requested(index, ".metadata")) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        # Nobody asked for candidates or dependencies yet.
+        assert wanted <= set(requested(index, ".metadata"))
+        assert "/files/lib-2.0-py3-none-any.whl.metadata" not in requested(index, ".metadata")
+        assert provider.candidates("lib", constraint) == [Version("1.5"), Version("1.0")]

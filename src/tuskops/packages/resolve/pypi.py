@@ -17,13 +17,14 @@ The provider applies pip's rules so that the solver only sees ranges and choices
   METADATA) with markers evaluated against the target environment.
 
 The solver calls the provider synchronously. Registry I/O runs on a private asyncio event loop
-in a background thread; answering ``candidates`` prefetches the metadata of the first few
-candidates concurrently, and as each metadata file arrives, the listings of its dependencies
-and the metadata of their newest allowed version are fetched too, transitively (as uv does),
-so a deep graph costs a few round trips instead of one per level. While the solver waits on
-the network, ``progress`` (if given) is called on the solver's thread with lines like "fetched
-12 of 30 packages' metadata". Use the provider as a context manager (or call
-:meth:`PypiProvider.close`).
+in a background thread; a requirement starts the fetch of its package's listing and of its
+newest allowed version's metadata, answering ``candidates`` prefetches the metadata of the
+first few candidates concurrently, and as each metadata file arrives, the listings of its
+dependencies and the metadata of their newest allowed version are fetched too, transitively
+(as uv does), so a deep graph costs a few round trips instead of one per level. While the
+solver waits on the network, ``progress`` (if given) is called on the solver's thread with
+lines like "fetched 12 of 30 packages' metadata". Use the provider as a context manager (or
+call :meth:`PypiProvider.close`).
 """
 
 from __future__ import annotations
@@ -466,12 +467,18 @@ class PypiProvider:
         with self._lock:
             if extras:
                 self._wanted_extras.setdefault(key, set()).update(extras)
+            speculate = key not in self._speculated and len(self._speculated) < self.speculate
             self._speculated.add(key)
         if not constraint.prerelease_region.is_empty():
             known = self._prerelease_regions.get(key, Ranges.empty())
             self._prerelease_regions[key] = known | constraint.prerelease_region
         if not self._closed:
-            self._listing_future(key)  # prefetch the listing: the solver will ask
+            listing = self._listing_future(key)  # prefetch the listing: the solver will ask
+            if speculate:
+                # and the best version's metadata as soon as the listing is in, so that the
+                # root requirements' dependencies are on their way before the solver, which
+                # decides one package at a time, gets to each of them
+                self._submit(self._speculate_best(key, constraint.ranges, listing))
         reqs = [Requirement(key, constraint.ranges, text)]
         reqs.extend(Requirement(_extra_name(key, e), constraint.ranges, text) for e in extras)
         return reqs
