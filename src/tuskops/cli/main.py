@@ -7,6 +7,7 @@ list each with its short help.
 
 from __future__ import annotations
 
+import gc
 import importlib
 from typing import Any
 
@@ -84,6 +85,10 @@ def cli() -> None:
 
 
 def main() -> None:
+    # One command per process: collect reference cycles less often than the default (every
+    # 700 allocations), which made parsing large registry listings (tens of thousands of file
+    # entries per PyPI project page) spend a fifth of its time in the collector.
+    gc.set_threshold(50_000, 20, 20)
     cli(prog_name="tuskops")
 
 
