@@ -177,8 +177,13 @@ def test_env_conversion_failure() -> None:
 def test_platform_operator_not_implemented() -> None:
     d = only_error('a: @istio("gateway", { name: "x" })\n')
     assert d.message == "@istio.gateway is not implemented yet in this version of tuskops"
+    d = only_error('a: @multicloud.function({ name: "x" })\n')
+    assert d.message == "@multicloud.function is not implemented yet in this version of tuskops"
+
+
+def test_wasm_spec_errors_name_the_field() -> None:
     d = only_error("a: @wasm.build({})\n")
-    assert d.message == "@wasm.build is not implemented yet in this version of tuskops"
+    assert d.message == "build: `source` (a path) is required"
 
 
 def test_kubernetes_spec_errors_name_the_field() -> None:
