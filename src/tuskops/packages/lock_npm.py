@@ -27,7 +27,7 @@ import shutil
 import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from tuskops.errors import ManifestError, PackageError, VersionSyntaxError
 from tuskops.packages.api import PackageLookup
@@ -35,8 +35,10 @@ from tuskops.packages.clients import PackageNotFound
 from tuskops.packages.ecosystems._json_files import load_json_object
 from tuskops.packages.ecosystems.npm import SCHEME, NpmRange
 from tuskops.packages.ecosystems.npm_files import ECOSYSTEM, read_package_json, read_package_lock
+from tuskops.packages.http import RegistryNotFound
 from tuskops.packages.locking import LockRequest
 from tuskops.packages.manifests import LockedPackage, Lockfile, Manifest
+from tuskops.packages.protocols import npm_registry
 from tuskops.packages.registry import PackageInfo, Release
 from tuskops.packages.resolve.base import Unavailable
 from tuskops.packages.resolve.npm import (
@@ -153,12 +155,61 @@ def _version_info(release: Release) -> NpmVersionInfo:
     )
 
 
-def _package_info(name: str, package: PackageInfo) -> NpmPackageInfo:
+class _Listing(Protocol):
+    """A packument as the locker reads it: :class:`~tuskops.packages.protocols.npm_registry.
+    Packument` (versions read on demand) or a :class:`PackageInfo` from several registries."""
+
+    @property
+    def versions(self) -> tuple[str, ...]: ...
+
+    @property
+    def tags(self) -> Mapping[str, str]: ...
+
+    def release(self, version: str) -> Release: ...
+
+
+class _Merged:
+    """A :class:`PackageInfo` (every version read) as a :class:`_Listing`."""
+
+    def __init__(self, package: PackageInfo) -> None:
+        self.package = package
+        self.by_version = {r.version: r for r in reversed(package.releases)}
+        self.versions = tuple(r.version for r in package.releases)
+        self.tags = package.tags
+
+    def release(self, version: str) -> Release:
+        return self.by_version[version]
+
+
+def _package_info(name: str, listing: _Listing) -> NpmPackageInfo:
     return NpmPackageInfo(
         name=name,
-        versions=tuple(_version_info(r) for r in package.releases),
-        latest=package.tags.get("latest"),
+        latest=listing.tags.get("latest"),
+        names=listing.versions,
+        load=lambda version: _version_info(listing.release(version)),
     )
+
+
+async def _listing(lookup: PackageLookup, name: str) -> _Listing:
+    """The packument of ``name`` from the first of its registries that has it (npm's rule: a
+    scope's registry, else the registry), its versions read only when needed. With several
+    registries set to be combined (``lookup="union"``), the lookup's merged listing."""
+    conf = lookup.settings(ECOSYSTEM)
+    candidates = conf.registries_for(name)
+    if conf.lookup != "first" and len(candidates) > 1:
+        package, _ = await lookup.package(ECOSYSTEM, name)
+        return _Merged(package)
+    client = lookup.client(ECOSYSTEM)
+    for registry in candidates:
+        request = npm_registry.packument_request(name, registry.url)
+        try:
+            response = await client.get(request.url, accept=request.headers["Accept"])
+        except RegistryNotFound:
+            continue
+        return npm_registry.Packument(
+            response.content, response.url, response.headers.get("content-type")
+        )
+    raise PackageNotFound(ECOSYSTEM, name, " or ".join(r.url for r in candidates))
 
 
 class _Source:
@@ -182,7 +233,7 @@ class _Source:
         self.engine = engine
         self.locked = locked
         self.progress = progress
-        self.packages: dict[str, PackageInfo] = {}
+        self.packages: dict[str, _Listing] = {}
         self.infos: dict[str, NpmPackageInfo] = {}
         self.failures: dict[str, Exception] = {}
 
@@ -193,7 +244,7 @@ class _Source:
 
     async def _fetch(self, name: str) -> None:
         try:
-            package, _ = await self.lookup.package(ECOSYSTEM, name)
+            package = await _listing(self.lookup, name)
         except PackageNotFound as exc:
             self.failures[name] = Unavailable(name, str(exc))
         except PackageError as exc:
@@ -211,16 +262,17 @@ class _Source:
         out: list[NpmVersionInfo] = []
         try:
             chosen = pick_version(info, spec, self.engine)
-        except Unavailable:
-            return out
-        if chosen is not None:
-            out.append(chosen)
-        kept = self.locked.get(info.name, set())
-        if kept:
-            allowed = _parse_spec(spec)
-            for item in info.versions:
-                if item.version in kept and allowed is not None and _allows(allowed, item):
-                    out.append(item)
+            if chosen is not None:
+                out.append(chosen)
+            kept = self.locked.get(info.name, set())
+            allowed = _parse_spec(spec) if kept else None
+            if allowed is not None:
+                for version in sorted(kept):
+                    item = info.get(version)
+                    if item is not None and _allows(allowed, item):
+                        out.append(item)
+        except PackageError:  # Unavailable, or a version the registry sent unreadable:
+            pass  # the tree builder reports it if it needs that version
         return out
 
     async def _crawl(self, wanted: Mapping[str, set[str]]) -> None:
@@ -343,9 +395,10 @@ def _root_entry(tree: NpmTree, raw: Mapping[str, Any]) -> dict[str, Any]:
 def _locked(tree: NpmTree, source: _Source, path: str, entry: Mapping[str, Any]) -> LockedPackage:
     node = tree.nodes[path]
     package = source.packages.get(node.name)
-    release = package.release(node.version) if package is not None else None
-    if release is None:  # pragma: no cover - every node's version comes from its packument
+    if package is None or node.version not in package.versions:  # pragma: no cover
+        # every node's version comes from its packument
         raise PackageError(f"{node.name}@{node.version} is not in the registry listing")
+    release = package.release(node.version)
     resolved, hashes = _integrity(release)
     deps: Mapping[str, str] = entry.get("dependencies", {})
     optional: Mapping[str, str] = entry.get("optionalDependencies", {})

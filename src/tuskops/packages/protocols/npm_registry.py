@@ -16,6 +16,11 @@ Each version becomes a :class:`~tuskops.packages.registry.Release`: ``dependenci
 ``dist.tarball`` with ``dist.integrity`` (Subresource Integrity, ``sha512-<base64>``) and
 ``dist.shasum`` (hex SHA-1) as the artifact; ``engines``; the license (an SPDX string, or the
 legacy ``{"type": ...}`` object / ``licenses`` list); ``time[version]`` as ``published``.
+``Release.extra`` keeps what npm copies into a lock entry: ``engines``, ``os``, ``cpu``,
+``libc``, ``bin``, ``funding``, ``peerDependenciesMeta`` and ``license`` as published (npm
+ignores the legacy ``licenses``), ``hasShrinkwrap``, and ``hasInstallScript`` (given by
+abbreviated documents; true when ``scripts`` has ``preinstall``, ``install`` or
+``postinstall``). :class:`Packument` reads the versions on demand.
 
 Pure functions only: build the request, parse the bytes. No I/O.
 """
@@ -46,6 +51,10 @@ _SECTIONS = (
     ("optionalDependencies", "optional"),
     ("peerDependencies", "peer"),
 )
+
+
+#: The lifecycle scripts that make npm record ``hasInstallScript``.
+_INSTALL_SCRIPTS = ("preinstall", "install", "postinstall")
 
 
 class PackumentError(RegistryResponseError):
@@ -283,9 +292,17 @@ def _release(
     for field_name in ("os", "cpu", "libc", "bundleDependencies", "bundledDependencies"):
         if field_name in manifest:
             extra[field_name] = manifest[field_name]
+    for field_name in ("bin", "funding", "peerDependenciesMeta"):
+        if field_name in manifest:
+            extra[field_name] = manifest[field_name]
+    if "license" in manifest:
+        extra["license"] = manifest["license"]  # as published; npm's lock ignores `licenses`
     for field_name in ("hasInstallScript", "_hasShrinkwrap"):
         if isinstance(manifest.get(field_name), bool):
             extra[field_name.lstrip("_")] = manifest[field_name]
+    scripts = manifest.get("scripts")
+    if isinstance(scripts, dict) and any(scripts.get(k) for k in _INSTALL_SCRIPTS):
+        extra["hasInstallScript"] = True  # what the registry computes for abbreviated documents
     published = times.get(key)
     if published is not None and not isinstance(published, str):
         raise r.fail("expected a timestamp string", f"time.{key}")
@@ -301,6 +318,86 @@ def _release(
     )
 
 
+class Packument:
+    """A packument whose versions are read on demand.
+
+    The top level (``name``, ``dist-tags``, ``time``, the form) is read and checked at once;
+    each version's object is only turned into a :class:`Release` (and checked) by
+    :meth:`release`, then kept. An installer that needs a few versions of a package with
+    thousands (react: ~2,500 versions, each with its dependency maps) reads only those;
+    :func:`parse_packument` reads them all. Errors are those of :func:`parse_packument`,
+    raised when the faulty version is read.
+    """
+
+    def __init__(self, body: bytes, url: str, content_type: str | None = None) -> None:
+        r = _Reader(url)
+        self._reader = r
+        try:
+            data = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise r.fail(f"not JSON: {exc}", None) from None
+        if not isinstance(data, dict):
+            raise r.fail("expected a JSON object", "$")
+        name = data.get("name")
+        if not isinstance(name, str) or not name:
+            raise r.fail("missing or non-string 'name'", "name")
+        media = (content_type or "").split(";", 1)[0].strip().lower()
+        if media:
+            abbreviated = media == ABBREVIATED_CONTENT_TYPE
+        else:
+            abbreviated = "time" not in data and "_id" not in data
+        times = r.obj(data, "time", "time")
+        self.name: str = name
+        self.url = url
+        self.tags: dict[str, str] = r.string_map(data, "dist-tags", "dist-tags")
+        self.abbreviated = abbreviated
+        extra: dict[str, Any] = {"url": url, "abbreviated": abbreviated}
+        modified = r.opt_str(data, "modified", "modified")
+        if modified is None:
+            modified = r.opt_str(times, "modified", "time.modified")
+        if modified is not None:
+            extra["modified"] = modified
+        created = r.opt_str(times, "created", "time.created")
+        if created is not None:
+            extra["created"] = created
+        self._times = times
+        self._manifests: dict[str, Any] = {}
+        self._releases: dict[str, Release] = {}
+        if "versions" not in data and "unpublished" in times:
+            extra["unpublished"] = times["unpublished"]
+        else:
+            manifests = data.get("versions")
+            if not isinstance(manifests, dict):
+                raise r.fail("missing or non-object 'versions'", "versions")
+            self._manifests = manifests
+            if not abbreviated:
+                package_license = _license(r, data, "$")
+                if package_license is not None:
+                    extra["license"] = package_license
+        self.extra = extra
+        #: The version strings, in the registry's order.
+        self.versions: tuple[str, ...] = tuple(self._manifests)
+
+    def release(self, version: str) -> Release:
+        """The :class:`Release` of ``version`` (read once); ``KeyError`` when not listed."""
+        found = self._releases.get(version)
+        if found is None:
+            found = _release(
+                self._reader,
+                version,
+                self._manifests[version],
+                self._times,
+                f"versions.{version}",
+            )
+            self._releases[version] = found
+        return found
+
+    def package_info(self) -> PackageInfo:
+        """Every version read: what :func:`parse_packument` returns."""
+        releases = tuple(self.release(version) for version in self._manifests)
+        return PackageInfo(ECOSYSTEM, self.name, releases, self.tags, self.extra)
+
+
 def parse_packument(body: bytes, url: str, content_type: str | None = None) -> PackageInfo:
     """Parse a full or abbreviated packument into a :class:`PackageInfo`.
 
@@ -308,45 +405,7 @@ def parse_packument(body: bytes, url: str, content_type: str | None = None) -> P
     is abbreviated), else from the document (a full one has ``time`` or ``_id``); it is in
     ``extra["abbreviated"]``. ``extra["modified"]`` is ``modified`` (abbreviated) or
     ``time.modified`` (full). A fully unpublished package (``time.unpublished`` and no
-    ``versions``) has no releases and ``extra["unpublished"]``.
+    ``versions``) has no releases and ``extra["unpublished"]``. :class:`Packument` reads the
+    same document one version at a time.
     """
-    r = _Reader(url)
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise r.fail(f"not JSON: {exc}", None) from None
-    if not isinstance(data, dict):
-        raise r.fail("expected a JSON object", "$")
-    name = data.get("name")
-    if not isinstance(name, str) or not name:
-        raise r.fail("missing or non-string 'name'", "name")
-    media = (content_type or "").split(";", 1)[0].strip().lower()
-    if media:
-        abbreviated = media == ABBREVIATED_CONTENT_TYPE
-    else:
-        abbreviated = "time" not in data and "_id" not in data
-    times = r.obj(data, "time", "time")
-    tags = r.string_map(data, "dist-tags", "dist-tags")
-    extra: dict[str, Any] = {"url": url, "abbreviated": abbreviated}
-    modified = r.opt_str(data, "modified", "modified")
-    if modified is None:
-        modified = r.opt_str(times, "modified", "time.modified")
-    if modified is not None:
-        extra["modified"] = modified
-    created = r.opt_str(times, "created", "time.created")
-    if created is not None:
-        extra["created"] = created
-    if "versions" not in data and "unpublished" in times:
-        extra["unpublished"] = times["unpublished"]
-        return PackageInfo(ECOSYSTEM, name, (), tags, extra)
-    if not isinstance(data.get("versions"), dict):
-        raise r.fail("missing or non-object 'versions'", "versions")
-    releases = tuple(
-        _release(r, key, manifest, times, f"versions.{key}")
-        for key, manifest in data["versions"].items()
-    )
-    if not abbreviated:
-        package_license = _license(r, data, "$")
-        if package_license is not None:
-            extra["license"] = package_license
-    return PackageInfo(ECOSYSTEM, name, releases, tags, extra)
+    return Packument(body, url, content_type).package_info()

@@ -116,22 +116,71 @@ class Engine:
 
 @dataclass(frozen=True)
 class NpmPackageInfo:
-    """What the registry says about a package: its versions and its ``latest`` dist-tag."""
+    """What the registry says about a package: its versions and its ``latest`` dist-tag.
+
+    Either ``versions`` lists every version's info, or ``names`` lists the version strings
+    (in the registry's order) and ``load`` builds one version's info when it is first needed:
+    picking a version needs only the strings and the tag, so a packument with thousands of
+    versions has only the few the tree builder considers read.
+    """
 
     name: str
-    versions: Sequence[NpmVersionInfo]
+    versions: Sequence[NpmVersionInfo] = ()
     latest: str | None = None
+    names: Sequence[str] | None = None
+    load: Callable[[str], NpmVersionInfo] | None = field(default=None, compare=False, repr=False)
+    _loaded: dict[str, NpmVersionInfo] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     @functools.cached_property
-    def parsed(self) -> tuple[tuple[SemVer, NpmVersionInfo], ...]:
-        """The versions that are valid semver, parsed (once per package)."""
-        out: list[tuple[SemVer, NpmVersionInfo]] = []
-        for item in self.versions:
-            try:
-                out.append((SCHEME.parse_version(item.version), item))
-            except VersionSyntaxError:
-                continue
+    def version_names(self) -> tuple[str, ...]:
+        """Every version string, in the registry's order."""
+        if self.names is not None:
+            return tuple(self.names)
+        return tuple(item.version for item in self.versions)
+
+    def get(self, version: str) -> NpmVersionInfo | None:
+        """The info of ``version`` (read on first use); None when it is not listed."""
+        found = self._loaded.get(version)
+        if found is not None:
+            return found
+        if self.load is None or self.names is None:
+            if not self._loaded:
+                self._loaded.update((item.version, item) for item in self.versions)
+            return self._loaded.get(version)
+        if version not in self._listed:
+            return None
+        found = self.load(version)
+        self._loaded[version] = found
+        return found
+
+    @functools.cached_property
+    def _listed(self) -> frozenset[str]:
+        return frozenset(self.version_names)
+
+    def _info(self, version: str) -> NpmVersionInfo:
+        found = self.get(version)
+        assert found is not None, version
+        return found
+
+    @functools.cached_property
+    def parsed(self) -> tuple[tuple[SemVer, str], ...]:
+        """The versions that are valid semver, parsed (once per package), with their text."""
+        out: list[tuple[SemVer, str]] = []
+        for text in self.version_names:
+            version = _parse_version(text)
+            if version is not None:
+                out.append((version, text))
         return tuple(out)
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_version(text: str) -> SemVer | None:
+    try:
+        return SCHEME.parse_version(text)
+    except VersionSyntaxError:
+        return None
 
 
 #: Package name -> its metadata; raises :class:`Unavailable` for an unknown package.
@@ -316,31 +365,35 @@ def pick_version(
     parsed = info.parsed
     latest = None
     if info.latest is not None:
-        latest = next((p for p in parsed if p[1].version == info.latest), None)
+        latest = next((p for p in parsed if p[1] == info.latest), None)
     text = spec.strip()
     if text == "latest":
-        return latest[1] if latest else None
+        return info._info(latest[1]) if latest else None
     allowed = _parse_range(text)
     if allowed is None:
         raise Unavailable(info.name, f"unsupported dependency spec {spec!r}")
     exact = _exact_version(text)
     if exact is not None:
-        return next((item for v, item in parsed if v == exact), None)
-    if (
-        latest is not None
-        and (text in ("", "*") or allowed.contains(latest[0]))
-        and not latest[1].deprecated
-        and _engine_ok(latest[1], engine)
-    ):
-        return latest[1]
+        return next((info._info(t) for v, t in parsed if v == exact), None)
+    if latest is not None and (text in ("", "*") or allowed.contains(latest[0])):
+        item = info._info(latest[1])
+        if not item.deprecated and _engine_ok(item, engine):
+            return item
 
-    def rank(p: tuple[SemVer, NpmVersionInfo]) -> tuple[bool, bool, bool, SemVer]:
-        ok = _engine_ok(p[1], engine)
-        fresh = not p[1].deprecated
+    def rank(p: tuple[SemVer, str]) -> tuple[bool, bool, bool, SemVer]:
+        item = info._info(p[1])
+        ok = _engine_ok(item, engine)
+        fresh = not item.deprecated
         return (ok and fresh, ok, fresh, p[0])
 
-    best = [p for p in parsed if allowed.contains(p[0])]
-    return max(best, key=rank)[1] if best else None
+    best = sorted((p for p in parsed if allowed.contains(p[0])), key=lambda p: p[0], reverse=True)
+    # The highest that is neither deprecated nor engine-incompatible ranks first: read the
+    # versions from the highest down until one is, and rank them all only when none is.
+    for p in best:
+        item = info._info(p[1])
+        if not item.deprecated and _engine_ok(item, engine):
+            return item
+    return info._info(max(best, key=rank)[1]) if best else None
 
 
 def _exact_version(text: str) -> SemVer | None:
@@ -642,7 +695,7 @@ class _Builder:
                     return None
             except VersionSyntaxError:
                 return None
-            return next((v for v in self.info(name).versions if v.version == version), None)
+            return self.info(name).get(version)
         return None
 
     def pick_peer(self, edge: _Edge, requester: _Node | None) -> NpmVersionInfo:
