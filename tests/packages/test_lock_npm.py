@@ -85,7 +85,7 @@ def _publish(reg: LocalRegistry, graph: dict[str, dict[str, dict[str, Any]]]) ->
             }
         latest = max(versions, key=lambda v: tuple(int(p) for p in v.split(".")))
         packument = {"name": name, "dist-tags": {"latest": latest}, "versions": listed}
-        reg.add(f"/npm/{name}", packument, ABBREVIATED)
+        reg.add(f"/npm/{name.replace('/', '%2f')}", packument, ABBREVIATED)
 
 
 @pytest.fixture
@@ -503,3 +503,47 @@ def test_relock_matches_npm_with_an_existing_lock(
         assert expected == first  # nothing moved
     else:
         assert expected != first
+
+
+#: Manifest fields npm copies into lock entries, in the shapes real packuments publish them.
+METADATA_GRAPH: dict[str, dict[str, dict[str, Any]]] = {
+    "@scope/tool": {"1.0.0": {"bin": "./bin/tool.js", "funding": "https://example.org/fund"}},
+    "multi": {
+        "1.0.0": {
+            "bin": {"multi": "./cli.js", "other": "lib/../other.js"},
+            "funding": [{"type": "github", "url": "https://github.com/sponsors/x"}],
+            "license": {"type": "MIT", "url": "https://opensource.org/licenses/MIT"},
+        }
+    },
+    "native": {"1.0.0": {"scripts": {"install": "node-gyp rebuild", "test": "x"}}},
+    "flagged": {"1.0.0": {"hasInstallScript": True, "engines": {}, "os": []}},
+    "legacy": {"1.0.0": {"licenses": [{"type": "MIT"}]}},
+    "both": {
+        "1.0.0": {
+            "dependencies": {"legacy": "^1.0.0"},
+            "peerDependencies": {"legacy": "^1.0.0"},
+            "peerDependenciesMeta": {"legacy": {"optional": True}, "absent": {"optional": True}},
+        }
+    },
+}
+
+
+@pytest.mark.skipif(NPM is None, reason="npm is not installed")
+def test_entry_metadata_as_npm_writes_it(registry: LocalRegistry, tmp_path: Path) -> None:
+    """bin (normalised), funding, hasInstallScript (from scripts), the license (not the legacy
+    licenses), and dependencies, peerDependencies and peerDependenciesMeta as published."""
+    _publish(registry, METADATA_GRAPH)
+    fields = {"dependencies": dict.fromkeys(METADATA_GRAPH, "^1.0.0")}
+    native = _project(tmp_path / "npm", **fields)
+    ours = _project(tmp_path / "tuskops", **fields)
+    _npm_tree(registry, native, tmp_path)
+    expected = json.loads((native / "package-lock.json").read_text())["packages"]
+    got = json.loads(write_package_lock(lock_npm(ours, lookup=_lookup(registry, ours))))
+
+    # npm may be configured to leave out `resolved` (omit-lockfile-registry-resolved).
+    def entries(packages: dict[str, Any]) -> dict[str, Any]:
+        return {p: {k: v for k, v in e.items() if k != "resolved"} for p, e in packages.items()}
+
+    assert entries(got["packages"]) == entries(expected)
+    assert got["packages"]["node_modules/native"]["hasInstallScript"] is True
+    assert got["packages"]["node_modules/@scope/tool"]["bin"] == {"tool": "bin/tool.js"}

@@ -23,6 +23,7 @@ import asyncio
 import base64
 import binascii
 import functools
+import posixpath
 import shutil
 import subprocess
 from collections.abc import Callable, Mapping
@@ -64,8 +65,61 @@ NPM_MANIFEST = "package.json"
 #: Root ``package.json`` fields npm copies into the lock's ``""`` entry besides the
 #: dependency maps.
 _ROOT_FIELDS = ("license", "bin", "engines", "funding", "os", "cpu", "workspaces")
-#: Release fields npm copies into a package's entry.
-_ENTRY_FIELDS = ("engines", "os", "cpu", "libc", "hasInstallScript")
+#: Release fields npm copies into a package's entry (arborist's lock metadata keys), each only
+#: when set: not false, empty or an empty object/list.
+_ENTRY_FIELDS = (
+    "peerDependenciesMeta",
+    "funding",
+    "engines",
+    "os",
+    "cpu",
+    "libc",
+    "license",
+    "hasShrinkwrap",
+    "hasInstallScript",
+    "bin",
+)
+
+
+def _entry_value(name: str, key: str, value: Any) -> Any:
+    """What npm writes for a manifest field in a lock entry, None for nothing: falsy values
+    and empty objects or lists are left out; a license object becomes its ``type``, a
+    ``funding`` URL ``{"url": ...}``, ``bin`` is normalised (:func:`_bin`)."""
+    if not value:
+        return None
+    if key == "license" and isinstance(value, Mapping) and isinstance(value.get("type"), str):
+        return value["type"] or None
+    if key == "funding" and isinstance(value, str):
+        return {"url": value}
+    if key == "bin":
+        return _bin(name, value)
+    return value
+
+
+def _bin_path(text: str) -> str:
+    """``path.join("/", text).slice(1)``: ``./bin/x`` -> ``bin/x``, ``a/../b`` -> ``b``."""
+    return posixpath.normpath("/" + text.replace("\\", "/").lstrip("/")).lstrip("/")
+
+
+def _bin(name: str, value: Any) -> dict[str, str] | None:
+    """``bin`` as npm-normalize-package-bin makes it: a string is ``{<name without scope>:
+    path}``, a list ``{<file name>: path}``; keys are base names, paths normalised and
+    relative; entries left empty are dropped."""
+    if isinstance(value, str):
+        value = {name: value}
+    elif isinstance(value, list):
+        value = {posixpath.basename(v): v for v in value if isinstance(v, str)}
+    if not isinstance(value, Mapping):
+        return None
+    out: dict[str, str] = {}
+    for key, target in value.items():
+        base = _bin_path(posixpath.basename(str(key).replace("\\", "/").replace(":", "/")))
+        if not isinstance(target, str) or not base:
+            continue
+        path = _bin_path(target)
+        if path and path != ".":
+            out[base] = path
+    return out or None
 
 
 def _tool_version(tool: str) -> str | None:
@@ -409,16 +463,17 @@ def _locked(tree: NpmTree, source: _Source, path: str, entry: Mapping[str, Any])
         extra["peer"] = True
     if optional:
         extra["optionalDependencies"] = sorted(optional)
-    for key in ("peerDependencies", "peerDependenciesMeta"):
-        if key in entry:
-            extra[key] = entry[key]
-    if release.license:
-        extra["license"] = release.license
+    # As published: a name in both dependencies and peerDependencies (ajv-formats' ajv) is
+    # one edge in the tree but listed in both maps, and peerDependenciesMeta is copied whole.
+    peers = {d.name: d.constraint for d in release.dependencies or () if d.kind == "peer"}
+    if peers:
+        extra["peerDependencies"] = peers
     if release.deprecated:
         extra["deprecated"] = release.deprecated
     for key in _ENTRY_FIELDS:
-        if key in release.extra:
-            extra[key] = release.extra[key]
+        value = _entry_value(node.name, key, release.extra.get(key))
+        if value is not None:
+            extra[key] = value
     return LockedPackage(
         name=node.name,
         version=node.version,

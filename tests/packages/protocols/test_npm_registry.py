@@ -310,3 +310,45 @@ def test_license_shapes_npm_does_not_read_are_unknown_not_errors(
 ) -> None:
     info = nr.parse_packument(_body({"name": "x", "versions": {"1.0.0": fields}}), URL)
     assert info.releases[0].license == license
+
+
+def test_packument_reads_versions_on_demand() -> None:
+    """Only the versions asked for are read: a broken one elsewhere fails only when read."""
+    doc = json.loads(json.dumps(FULL))
+    doc["versions"]["0.1.0"] = {"version": "0.1.0", "dependencies": {"x": 1}}
+    packument = nr.Packument(_body(doc), URL)
+    assert packument.name == "tiny-tarball"
+    assert packument.versions == ("1.0.0", "2.0.0-beta.1", "0.1.0")
+    assert packument.tags == {"latest": "1.0.0", "next": "2.0.0-beta.1"}
+    assert packument.release("1.0.0") is packument.release("1.0.0")
+    assert packument.release("1.0.0") == nr.parse_packument(_body(FULL), URL).releases[0]
+    with pytest.raises(nr.PackumentError, match=r"versions\.0\.1\.0\.dependencies\.x"):
+        packument.release("0.1.0")
+    with pytest.raises(nr.PackumentError):
+        nr.parse_packument(_body(doc), URL)  # the eager parser reads (and checks) them all
+    with pytest.raises(KeyError):
+        packument.release("9.9.9")
+
+
+def test_lock_metadata_is_kept() -> None:
+    """What npm copies into lock entries: bin, funding, the whole peerDependenciesMeta, the
+    published license (not the legacy licenses), hasInstallScript from install scripts."""
+    doc = json.loads(json.dumps(ABBREVIATED))
+    version = doc["versions"]["1.0.0"]
+    version["bin"] = {"tiny": "./cli.js"}
+    version["funding"] = "https://example.org/fund"
+    version["peerDependenciesMeta"] = {"not-a-peer": {"optional": True}}
+    version["scripts"] = {"postinstall": "node setup.js"}
+    version["licenses"] = [{"type": "MIT"}]
+    (release,) = nr.parse_packument(_body(doc), URL).releases
+    assert release.extra["bin"] == {"tiny": "./cli.js"}
+    assert release.extra["funding"] == "https://example.org/fund"
+    assert release.extra["peerDependenciesMeta"] == {"not-a-peer": {"optional": True}}
+    assert release.extra["hasInstallScript"] is True
+    assert "license" not in release.extra
+    assert release.license == "MIT"  # the registry model still reads the legacy field
+    version["scripts"] = {"test": "x", "install": ""}
+    version["license"] = {"type": "ISC"}
+    (release,) = nr.parse_packument(_body(doc), URL).releases
+    assert "hasInstallScript" not in release.extra
+    assert release.extra["license"] == {"type": "ISC"}

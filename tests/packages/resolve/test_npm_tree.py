@@ -479,3 +479,45 @@ def test_packages_only_a_failed_optional_package_needs_are_inert_too() -> None:
     assert "node_modules/native" in inert
     assert "node_modules/app-dep" not in inert
     assert "node_modules/shared" not in inert
+
+
+def lazy_info(name: str, data: Mapping[str, Any], loaded: list[str]) -> NpmPackageInfo:
+    """``info`` read on demand: ``loaded`` records each version whose info was built."""
+    eager = info(name, data)
+
+    def load(version: str) -> NpmVersionInfo:
+        loaded.append(version)
+        found = eager.get(version)
+        assert found is not None
+        return found
+
+    return NpmPackageInfo(name, latest=eager.latest, names=eager.version_names, load=load)
+
+
+def test_lazy_versions_pick_the_same_reading_only_what_ranking_needs() -> None:
+    data = {
+        "latest": "1.1.0",
+        "1.0.0": {},
+        "1.1.0": {"deprecated": True},
+        "1.2.0": {},
+        "1.3.0": {"engines": {"node": ">=99"}},
+        "2.0.0": {},
+        "not-semver": {},
+    }
+    engine = Engine(node="20.0.0")
+    eager = info("x", data)
+    for spec in ("^1.0.0", "*", "1.0.0", "latest", ">=3", "~1.3.0", "1.1.0"):
+        loaded: list[str] = []
+        lazy = lazy_info("x", data, loaded)
+        assert pick_version(lazy, spec, engine) == pick_version(eager, spec, engine), spec
+        assert len(loaded) == len(set(loaded)), "each version is built once"
+    loaded = []
+    picked = pick_version(lazy_info("x", data, loaded), "^1.0.0", engine)
+    assert picked is not None
+    assert picked.version == "1.2.0"
+    # latest (deprecated), then the highest down: 1.3.0 (engines), 1.2.0: nothing else.
+    assert loaded == ["1.1.0", "1.3.0", "1.2.0"]
+    lazy = lazy_info("x", data, [])
+    assert lazy.get("9.9.9") is None
+    assert lazy.get("not-semver") is not None
+    assert [text for _, text in lazy.parsed] == ["1.0.0", "1.1.0", "1.2.0", "1.3.0", "2.0.0"]
