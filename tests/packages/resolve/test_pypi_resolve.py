@@ -141,7 +141,11 @@ def test_an_unknown_package_is_unavailable(index: LocalRegistry, tmp_path: Path)
 
 def test_candidates_prefetch_metadata(index: LocalRegistry, tmp_path: Path) -> None:
     with PypiProvider(
-        make_lookup(index, tmp_path), python_version="3.10", environment=LINUX, prefetch=2
+        make_lookup(index, tmp_path),
+        python_version="3.10",
+        environment=LINUX,
+        prefetch=2,
+        first_prefetch=2,
     ) as provider:
         assert provider.candidates("lib", Ranges.full()) == [
             Version("2.0"),
@@ -239,3 +243,27 @@ def test_a_requirement_starts_its_best_versions_metadata(
         assert wanted <= set(requested(index, ".metadata"))
         assert "/files/lib-2.0-py3-none-any.whl.metadata" not in requested(index, ".metadata")
         assert provider.candidates("lib", constraint) == [Version("1.5"), Version("1.0")]
+
+
+def test_the_first_ask_prefetches_the_best_candidate_the_next_more(
+    index: LocalRegistry, tmp_path: Path
+) -> None:
+    with PypiProvider(
+        make_lookup(index, tmp_path), python_version="3.10", environment=LINUX, prefetch=3
+    ) as provider:
+        assert provider.candidates("lib", Ranges.full())[0] == Version("2.0")
+        deadline = time.monotonic() + 10
+        while not requested(index, ".metadata") and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)
+        assert requested(index, ".metadata") == ["/files/lib-2.0-py3-none-any.whl.metadata"]
+        # Asked again (the range narrowed, as after a conflict): the next ones too.
+        below = SCHEME.parse_constraint("<2").ranges
+        assert provider.candidates("lib", below) == [Version("1.5"), Version("1.0")]
+        wanted = {
+            "/files/lib-1.5-py3-none-any.whl.metadata",
+            "/files/lib-1.0-py3-none-any.whl.metadata",
+        }
+        while not wanted <= set(requested(index, ".metadata")) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert wanted <= set(requested(index, ".metadata"))

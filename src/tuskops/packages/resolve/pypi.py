@@ -19,7 +19,8 @@ The provider applies pip's rules so that the solver only sees ranges and choices
 The solver calls the provider synchronously. Registry I/O runs on a private asyncio event loop
 in a background thread; a requirement starts the fetch of its package's listing and of its
 newest allowed version's metadata, answering ``candidates`` prefetches the metadata of the
-first few candidates concurrently, and as each metadata file arrives, the listings of its
+best candidate (of the first few once the solver comes back to a package, as after a
+conflict), and as each metadata file arrives, the listings of its
 dependencies and the metadata of their newest allowed version are fetched too, transitively
 (as uv does), so a deep graph costs a few round trips instead of one per level. While the
 solver waits on the network, ``progress`` (if given) is called on the solver's thread with
@@ -59,10 +60,15 @@ from tuskops.packages.resolve.base import Requirement, Unavailable
 from tuskops.packages.resolve.pubgrub import resolve
 from tuskops.packages.versions import Ranges
 
-__all__ = ["DEFAULT_PREFETCH", "PypiProvider", "resolve_pypi"]
+__all__ = ["DEFAULT_FIRST_PREFETCH", "DEFAULT_PREFETCH", "PypiProvider", "resolve_pypi"]
 
-#: How many of a package's best candidates get their metadata fetched ahead of time.
+#: How many of a package's best candidates get their metadata fetched ahead of time when the
+#: solver asks about the package again (its range changed, e.g. after a conflict).
 DEFAULT_PREFETCH = 4
+
+#: The same the first time the solver asks about a package: usually the best candidate is
+#: taken, and reading metadata nobody needs costs CPU even from the cache.
+DEFAULT_FIRST_PREFETCH = 1
 
 #: Seconds between progress lines while the solver waits on a fetch.
 _PROGRESS_INTERVAL = 0.2
@@ -114,6 +120,8 @@ class PypiProvider:
     ``Requires-Python``. ``lookup``'s PyPI client is used on the provider's own event loop;
     :meth:`close` closes the lookup's clients there (the lookup can be used again after).
     ``preferences``: normalized name -> version to try first (an existing lock's pins).
+    ``first_prefetch`` / ``prefetch``: how many of a package's best candidates get their
+    metadata fetched when the solver first asks about it / asks again.
     ``progress``: called with short status lines while the solver waits on fetches.
     """
 
@@ -125,6 +133,7 @@ class PypiProvider:
         environment: Mapping[str, str] | None = None,
         allow_prereleases: bool | None = None,
         prefetch: int = DEFAULT_PREFETCH,
+        first_prefetch: int = DEFAULT_FIRST_PREFETCH,
         speculate: int = DEFAULT_SPECULATE,
         preferences: Mapping[str, str] | None = None,
         progress: Callable[[str], None] | None = None,
@@ -147,6 +156,9 @@ class PypiProvider:
         self.environment: Mapping[str, str] = dict(environment)
         self.allow_prereleases = allow_prereleases
         self.prefetch = prefetch
+        self.first_prefetch = first_prefetch
+        #: Solver package names (``name[extra]`` too) asked about once already.
+        self._asked: set[str] = set()
         self.speculate = speculate
         #: Guards the two future maps: the loop thread adds speculative fetches.
         self._lock = threading.Lock()
@@ -402,7 +414,9 @@ class PypiProvider:
         if preferred is not None and preferred in chosen and chosen[0] != preferred:
             chosen.remove(preferred)
             chosen.insert(0, preferred)
-        for version in chosen[: self.prefetch]:
+        ahead = self.prefetch if name in self._asked else min(self.prefetch, self.first_prefetch)
+        self._asked.add(name)
+        for version in chosen[:ahead]:
             self._metadata_future(key, version)
         return chosen
 
