@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from tuskops.errors import VersionSyntaxError
+from tuskops.packages.ecosystems.npm import SCHEME
 from tuskops.packages.resolve.base import Unavailable
 from tuskops.packages.resolve.npm import (
     Engine,
@@ -16,6 +18,7 @@ from tuskops.packages.resolve.npm import (
     NpmRoot,
     NpmTree,
     NpmVersionInfo,
+    _parse_version,
     build_tree,
     pick_version,
 )
@@ -521,3 +524,30 @@ def test_lazy_versions_pick_the_same_reading_only_what_ranking_needs() -> None:
     assert lazy.get("9.9.9") is None
     assert lazy.get("not-semver") is not None
     assert [text for _, text in lazy.parsed] == ["1.0.0", "1.1.0", "1.2.0", "1.3.0", "2.0.0"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1.2.3",
+        "0.0.0",
+        "10.20.30",
+        "999999999999999.0.1",
+        "9999999999999999.0.0",
+        "01.2.3",
+        "1.2.3-beta.1",
+        "1.2.3+build",
+        "v1.2.3",
+        " 1.2.3",
+        "1.2",
+        "1.2.3.4",
+    ],
+)
+def test_version_fast_path_agrees_with_the_parser(text: str) -> None:
+    try:
+        expected = SCHEME.parse_version(text)
+    except VersionSyntaxError:
+        expected = None
+    got = _parse_version(text)
+    assert got == expected
+    assert str(got) == str(expected)

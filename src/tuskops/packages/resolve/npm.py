@@ -63,6 +63,7 @@ decides).
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -175,8 +176,16 @@ class NpmPackageInfo:
         return tuple(out)
 
 
+#: A plain ``major.minor.patch`` (most published versions), numbers short enough to be below
+#: ``Number.MAX_SAFE_INTEGER``: built without the general parser.
+_PLAIN_VERSION = re.compile(r"(0|[1-9][0-9]{0,14})\.(0|[1-9][0-9]{0,14})\.(0|[1-9][0-9]{0,14})")
+
+
 @functools.lru_cache(maxsize=65536)
 def _parse_version(text: str) -> SemVer | None:
+    plain = _PLAIN_VERSION.fullmatch(text)
+    if plain is not None:
+        return SemVer(int(plain[1]), int(plain[2]), int(plain[3]))
     try:
         return SCHEME.parse_version(text)
     except VersionSyntaxError:
