@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import contextlib
 import platform
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from tuskops.errors import ManifestError, PackageError
@@ -33,6 +32,7 @@ from tuskops.packages.api import PackageLookup
 from tuskops.packages.ecosystems.pypi import ECOSYSTEM, Point, parse_requirement
 from tuskops.packages.ecosystems.pypi_files import read_pyproject, read_requirements
 from tuskops.packages.ecosystems.pypi_requirements_lock import requirements_lock_pins
+from tuskops.packages.lock_graph import lock_graph, render_tree, why_paths
 from tuskops.packages.locking import LockRequest, locked_versions, pypi_normalize
 from tuskops.packages.manifests import Dependency, LockedPackage, Lockfile, Manifest
 from tuskops.packages.registry import Artifact, Release
@@ -319,104 +319,22 @@ def lock_pypi_project(project: Path, request: LockRequest) -> Lockfile:
     )
 
 
-# --- reading the graph back -------------------------------------------------------------------
-
-
-def _graph(lock: Lockfile) -> tuple[dict[str, LockedPackage], dict[str, list[str]]]:
-    packages: dict[str, LockedPackage] = {canonicalize_name(p.name): p for p in lock.packages}
-    edges: dict[str, list[str]] = {}
-    for key, package in packages.items():
-        names = [canonicalize_name(d.partition(" ")[0]) for d in package.dependencies]
-        edges[key] = list(dict.fromkeys(names))
-    return packages, edges
+# --- reading the graph back (see lock_graph.py, which knows every ecosystem's lockfile) ---
 
 
 def roots(lock: Lockfile) -> list[str]:
-    """Where the lock's graph starts: ``[tool.tuskops] roots`` when recorded, else the
-    packages nothing depends on (then, for cycles, any package not reached from them)."""
-    packages, edges = _graph(lock)
-    tool = lock.extra.get("tool")
-    recorded: Any = None
-    if isinstance(tool, Mapping):
-        tuskops = tool.get("tuskops")
-        if isinstance(tuskops, Mapping):
-            recorded = tuskops.get("roots")
-    if isinstance(recorded, Sequence) and not isinstance(recorded, str):
-        return [canonicalize_name(str(r)) for r in recorded]
-    depended = {d for targets in edges.values() for d in targets}
-    found = [k for k in sorted(packages) if k not in depended]
-    reached = set(_reachable(found, edges))
-    for key in sorted(packages):
-        if key not in reached:
-            found.append(key)
-            reached |= _reachable([key], edges)
-    return found
-
-
-def _reachable(start: Sequence[str], edges: Mapping[str, Sequence[str]]) -> set[str]:
-    seen: set[str] = set()
-    stack = list(start)
-    while stack:
-        key = stack.pop()
-        if key in seen:
-            continue
-        seen.add(key)
-        stack.extend(edges.get(key, ()))
-    return seen
-
-
-def _label(key: str, packages: Mapping[str, LockedPackage]) -> str:
-    package = packages.get(key)
-    if package is None:
-        return f"{key} (not locked)"
-    return f"{package.name} {package.version}".rstrip()
+    """Where the lock's graph starts (keys of :func:`~tuskops.packages.lock_graph.lock_graph`)."""
+    return list(lock_graph(lock).roots)
 
 
 def tree(lock: Lockfile) -> str:
-    """The dependency tree from the roots, one package a line, children indented with box
-    drawing; a package shown before is marked ``(*)`` and not expanded again."""
-    packages, edges = _graph(lock)
-    lines: list[str] = []
-    expanded: set[str] = set()
-
-    def walk(key: str, prefix: str, connector: str, child_prefix: str) -> None:
-        if key in expanded:
-            lines.append(f"{prefix}{connector}{_label(key, packages)} (*)")
-            return
-        lines.append(f"{prefix}{connector}{_label(key, packages)}")
-        expanded.add(key)
-        children = edges.get(key, [])
-        for i, child in enumerate(children):
-            last = i == len(children) - 1
-            walk(
-                child,
-                prefix + child_prefix,
-                "└── " if last else "├── ",
-                "    " if last else "│   ",
-            )
-
-    for root in roots(lock):
-        walk(root, "", "", "")
-    return "\n".join(lines) + ("\n" if lines else "")
+    """The dependency tree from the roots; a package shown before is marked ``(*)``."""
+    return render_tree(lock_graph(lock))
 
 
 def why(lock: Lockfile, name: str) -> list[list[str]]:
     """Every path (package names, root first) from a root to ``name``, without cycles; a
     :class:`PackageError` when ``name`` is not in the lock."""
-    packages, edges = _graph(lock)
-    target = canonicalize_name(name)
-    if target not in packages:
-        raise PackageError(f"{name} is not in {lock.path or 'the lockfile'}")
-    paths: list[list[str]] = []
-
-    def walk(key: str, path: list[str]) -> None:
-        if key == target:
-            paths.append(path)
-            return
-        for child in edges.get(key, []):
-            if child not in path:
-                walk(child, [*path, child])
-
-    for root in roots(lock):
-        walk(root, [root])
-    return paths
+    graph = lock_graph(lock)
+    paths = why_paths(graph, name, lock.path or "the lockfile")
+    return [[graph.packages[k].name if k in graph.packages else k for k in p] for p in paths]
