@@ -58,7 +58,6 @@ import json
 import re
 import shutil
 import subprocess
-import threading
 from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -75,6 +74,7 @@ from tuskops.packages.ecosystems.composer import (
 from tuskops.packages.ecosystems.composer_files import is_platform_package
 from tuskops.packages.http import RegistryNotFound
 from tuskops.packages.protocols import packagist_v2
+from tuskops.packages.resolve.background import BackgroundLoop
 from tuskops.packages.resolve.base import Requirement, Unavailable
 from tuskops.packages.versions import Ranges
 
@@ -408,12 +408,7 @@ class ComposerProvider:
         self._listings: dict[str, concurrent.futures.Future[_Listing]] = {}
         self._releases: dict[str, list[Release]] = {}
         self._by_version: dict[tuple[str, ComposerVersion], Release] = {}
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="tuskops-composer-provider", daemon=True
-        )
-        self._thread.start()
-        self._closed = False
+        self._background = BackgroundLoop("tuskops-composer-provider", "the Composer provider")
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -428,13 +423,11 @@ class ComposerProvider:
         loop and its thread. Idempotent."""
         if self._closed:
             return
-        self._closed = True
-        try:
-            asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(30)
-        finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(30)
-            self._loop.close()
+        self._background.close(shutdown=self._shutdown())
+
+    @property
+    def _closed(self) -> bool:
+        return self._background.closed
 
     async def _shutdown(self) -> None:
         # Submitted fetches became tasks before this runs (the loop's callbacks are FIFO).
@@ -450,10 +443,7 @@ class ComposerProvider:
             await self.lookup.aclose()
 
     def _submit(self, coro: Coroutine[Any, Any, _T]) -> concurrent.futures.Future[_T]:
-        if self._closed:
-            coro.close()
-            raise PackageError("the Composer provider is closed")
-        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+        return self._background.submit(coro)
 
     # --- fetching -----------------------------------------------------------------------------
 
@@ -480,7 +470,7 @@ class ComposerProvider:
     async def _root(self, repository: str) -> packagist_v2.RepositoryRoot:
         future = self._roots.get(repository)
         if future is None:
-            future = self._loop.create_future()
+            future = self._background.loop.create_future()
             self._roots[repository] = future
             try:
                 client = self._lookup().client("composer")

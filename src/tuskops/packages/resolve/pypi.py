@@ -56,6 +56,7 @@ from tuskops.packages.ecosystems.pypi import (
 )
 from tuskops.packages.manifests import Dependency
 from tuskops.packages.registry import PackageInfo, Release
+from tuskops.packages.resolve.background import BackgroundLoop
 from tuskops.packages.resolve.base import Requirement, Unavailable
 from tuskops.packages.resolve.pubgrub import resolve
 from tuskops.packages.versions import Ranges
@@ -173,12 +174,7 @@ class PypiProvider:
         self._releases: dict[str, list[tuple[Version, Release]]] = {}
         #: Per package, where requirements on it named a pre-release (pip's opt-in).
         self._prerelease_regions: dict[str, Ranges[Point]] = {}
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="tuskops-pypi-provider", daemon=True
-        )
-        self._thread.start()
-        self._closed = False
+        self._background = BackgroundLoop("tuskops-pypi-provider", "the PyPI provider")
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -188,31 +184,25 @@ class PypiProvider:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def _closed(self) -> bool:
+        return self._background.closed
+
     def close(self) -> None:
         """Cancel what is still being fetched, close the lookup's clients on the provider's
         loop, stop the loop and its thread. Idempotent."""
         if self._closed:
             return
         with self._lock:
-            self._closed = True
+            self._background.closed = True  # the loop thread's speculation stops adding
             pending: list[concurrent.futures.Future[Any]] = [
                 *self._listings.values(),
                 *self._metadata.values(),
             ]
-        for future in pending:
-            future.cancel()
-        try:
-            asyncio.run_coroutine_threadsafe(self.lookup.aclose(), self._loop).result(30)
-        finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(30)
-            self._loop.close()
+        self._background.close(pending, self.lookup.aclose())
 
     def _submit(self, coro: Coroutine[Any, Any, _T]) -> concurrent.futures.Future[_T]:
-        if self._closed:
-            coro.close()
-            raise PackageError("the PyPI provider is closed")
-        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+        return self._background.submit(coro)
 
     # --- fetching -----------------------------------------------------------------------------
 
@@ -230,14 +220,8 @@ class PypiProvider:
 
     def _wait(self, future: concurrent.futures.Future[_T]) -> _T:
         """``future.result()``, reporting progress every so often while it is not done."""
-        if self.progress is None:
-            return future.result()
-        while True:
-            self.report()
-            try:
-                return future.result(_PROGRESS_INTERVAL)
-            except concurrent.futures.TimeoutError:
-                continue
+        report = self.report if self.progress is not None else None
+        return self._background.wait(future, report, _PROGRESS_INTERVAL)
 
     def report(self) -> None:
         """Tell ``progress`` how many listings and metadata files have arrived, when that

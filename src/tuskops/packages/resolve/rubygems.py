@@ -48,7 +48,6 @@ import json
 import re
 import shutil
 import subprocess
-import threading
 from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
@@ -58,6 +57,7 @@ from tuskops.packages.api import PackageLookup
 from tuskops.packages.clients import PackageNotFound, fetch_package
 from tuskops.packages.ecosystems.rubygems import SCHEME, RubygemsVersion
 from tuskops.packages.registry import PackageInfo, Release
+from tuskops.packages.resolve.background import BackgroundLoop
 from tuskops.packages.resolve.base import Requirement, Unavailable
 from tuskops.packages.versions import Ranges
 
@@ -359,15 +359,10 @@ class RubygemsProvider:
         self._static = dict(info or {})
         self._listings: dict[str, concurrent.futures.Future[PackageInfo]] = {}
         self._versions: dict[str, list[GemVersion]] = {}
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._background: BackgroundLoop | None = None
         self._closed = False
         if lookup is not None:
-            self._loop = asyncio.new_event_loop()
-            self._thread = threading.Thread(
-                target=self._loop.run_forever, name="tuskops-rubygems-provider", daemon=True
-            )
-            self._thread.start()
+            self._background = BackgroundLoop("tuskops-rubygems-provider", "the RubyGems provider")
             conf = lookup.settings("rubygems")
             self.gem_sources: Mapping[str, str] = dict(conf.extra.get("gem_sources", {}))
             try:
@@ -396,22 +391,14 @@ class RubygemsProvider:
         if self._closed:
             return
         self._closed = True
-        for listing in self._listings.values():
-            listing.cancel()
-        if self._loop is None or self._thread is None or self.lookup is None:
-            return
-        try:
-            asyncio.run_coroutine_threadsafe(self.lookup.aclose(), self._loop).result(30)
-        finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(30)
-            self._loop.close()
+        if self._background is not None and self.lookup is not None:
+            self._background.close(self._listings.values(), self.lookup.aclose())
 
     def _submit(self, coro: Coroutine[Any, Any, _T]) -> concurrent.futures.Future[_T]:
-        if self._closed or self._loop is None:
+        if self._closed or self._background is None:
             coro.close()
             raise PackageError("the RubyGems provider is closed")
-        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+        return self._background.submit(coro)
 
     # --- fetching -----------------------------------------------------------------------------
 
@@ -526,14 +513,10 @@ class RubygemsProvider:
         return frozenset(self._listings)
 
     def _wait(self, future: concurrent.futures.Future[_T]) -> _T:
-        if self.progress is None:
+        if self._background is None:
             return future.result()
-        while True:
-            self.report()
-            try:
-                return future.result(_PROGRESS_INTERVAL)
-            except concurrent.futures.TimeoutError:
-                continue
+        report = self.report if self.progress is not None else None
+        return self._background.wait(future, report, _PROGRESS_INTERVAL)
 
     def report(self) -> None:
         """Tell ``progress`` how many info files arrived, when that changed."""
