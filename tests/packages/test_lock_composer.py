@@ -74,6 +74,9 @@ def test_lock_splits_packages_and_dev_packages(project: Path, registry: Composer
     ]
     assert messages
     assert messages[0].startswith("resolving 3 requirements")
+    fetched = [m for m in messages if m.startswith("fetched ")]
+    assert fetched  # while the solver waited for listings
+    assert all(" of " in m and m.endswith("packages' metadata") for m in fetched)
     write(lockfile, lockfile.path)
     written = json.loads((project / "composer.lock").read_text())
     data = json.loads((project / "composer.json").read_text())

@@ -295,6 +295,7 @@ def lock_composer(
         root_provides=provides,
         root_conflicts=conflicts,
         preferred=preferred,
+        progress=request.progress,
     ) as provider:
         for requirement in root:
             if not provider.satisfied_by_root(requirement.name, requirement.allowed):

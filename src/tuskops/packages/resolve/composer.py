@@ -58,7 +58,7 @@ import json
 import re
 import shutil
 import subprocess
-from collections.abc import Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -101,6 +101,8 @@ PLUGIN_API_VERSION = "2.3.0"
 #: Composer 2.5's ``Composer::RUNTIME_API_VERSION``.
 RUNTIME_API_VERSION = "2.2.2"
 #: How many of a package's best candidates get their dependencies' listings fetched early.
+#: Seconds between progress lines while the solver waits for a listing.
+_PROGRESS_INTERVAL = 0.2
 DEFAULT_PREFETCH = 4
 #: Seconds that prefetches still in flight get to finish when the provider closes.
 _SHUTDOWN_GRACE = 5.0
@@ -380,10 +382,14 @@ class ComposerProvider:
         preferred: Mapping[str, str] | None = None,
         prefetch: int = DEFAULT_PREFETCH,
         listings: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+        progress: Callable[[str], None] | None = None,
     ) -> None:
         if lookup is None and listings is None:
             raise PackageError("the Composer provider needs a lookup or in-memory listings")
         self.lookup = lookup
+        #: Called with "fetched N of M packages' metadata" while the solver waits.
+        self.progress = progress
+        self._last_report = ""
         self.listings = (
             {k.lower(): list(v) for k, v in listings.items()} if listings is not None else None
         )
@@ -444,6 +450,20 @@ class ComposerProvider:
 
     def _submit(self, coro: Coroutine[Any, Any, _T]) -> concurrent.futures.Future[_T]:
         return self._background.submit(coro)
+
+    def _wait(self, future: concurrent.futures.Future[_T]) -> _T:
+        report = self.report if self.progress is not None else None
+        return self._background.wait(future, report, _PROGRESS_INTERVAL)
+
+    def report(self) -> None:
+        """Tell ``progress`` how many listings arrived, when that changed."""
+        if self.progress is None:
+            return
+        done = sum(1 for f in self._listings.values() if f.done())
+        line = f"fetched {done} of {len(self._listings)} packages' metadata"
+        if line != self._last_report:
+            self._last_report = line
+            self.progress(line)
 
     # --- fetching -----------------------------------------------------------------------------
 
@@ -551,7 +571,7 @@ class ComposerProvider:
         else:
             self.prefetch_listing(key)
             try:
-                found = self._listings[key].result().releases
+                found = self._wait(self._listings[key]).releases
             except PackageNotFound as exc:
                 raise Unavailable(key, f"not found ({exc})") from exc
             except (PackageError, OSError) as exc:
