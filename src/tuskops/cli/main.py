@@ -20,7 +20,9 @@ Exit codes:
   0  success
   1  an operation failed (e.g. apply stopped part-way)
   2  bad input: syntax or evaluation errors in the .tsk file, bad options
-  3  `plan --detailed-exitcode` only: the plan has changes
+  3  `plan --detailed-exitcode`: the plan has changes; `wasm build`: a
+     compiler or tool is missing (the message names the package)
+  `wasm run` passes the module's exit status through; see docs/wasm.md
 
 \b
 Examples:
@@ -28,6 +30,8 @@ Examples:
   tuskops plan app.tsk                 show what apply would change
   tuskops apply app.tsk --yes          apply without asking
   tuskops operators kubernetes         what @kubernetes offers
+  tuskops pkg lock                     lock this project's dependencies
+  tuskops wasm build kernel.c          compile C to WebAssembly
 """
 
 #: Command name -> ``"module:attribute"`` of the click command.
