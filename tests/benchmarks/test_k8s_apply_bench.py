@@ -6,33 +6,15 @@ The benchmark is a script, not a package, so it is loaded from its path.
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import yaml
 
+from _support.bench import load_benchmark
 from tuskops.lang.api import load
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "k8s_apply.py"
-
-
-def _load_bench() -> ModuleType:
-    name = "tuskops_bench_k8s_apply"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load_bench()
+bench = load_benchmark("k8s_apply")
 
 
 def test_generates_the_count_asked_for_in_the_namespace() -> None:

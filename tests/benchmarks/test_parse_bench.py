@@ -7,34 +7,17 @@ the generator says it stands for.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 import tuskops
+from _support.bench import load_benchmark
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "parse.py"
 SMALL_MB = 0.05
 
 
-def _load_bench() -> ModuleType:
-    name = "tuskops_bench_parse"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load_bench()
+bench = load_benchmark("parse")
 
 
 @pytest.fixture(scope="module")

@@ -7,40 +7,22 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
-import importlib.util
 import io
 import json
 import shutil
-import sys
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
+from _support.bench import load_benchmark
 from _support.pypi_graph import Graph, Rel
 from _support.pypi_lock_index import serve_lock_graph
 from _support.registry import LocalRegistry
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "resolve.py"
-
-
-def _load_bench() -> ModuleType:
-    name = "tuskops_bench_resolve"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load_bench()
+bench = load_benchmark("resolve")
 
 GRAPH: Graph = {
     "app": {"1.0": Rel(["lib>=1.0,<2", "helper-tool"])},

@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
-import sys
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 
+from _support.bench import load_benchmark
 from tuskops.wasm.toolchain import MissingToolchain, find_c
-
-SCRIPT = Path(__file__).parents[2] / "benchmarks" / "wasm_vs_native.py"
-
-
-def load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("wasm_vs_native", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_quick_run_agrees_on_every_checksum(capsys: pytest.CaptureFixture[str]) -> None:
@@ -34,7 +19,7 @@ def test_quick_run_agrees_on_every_checksum(capsys: pytest.CaptureFixture[str]) 
     for tool in ("gcc", "wasm-opt"):
         if shutil.which(tool) is None:
             pytest.skip(f"{tool} is not installed")
-    bench = load()
+    bench = load_benchmark("wasm_vs_native")
     code = bench.main(["--quick", "--no-rust", "--json", "--kernel", "fib", "--kernel", "nbody"])
     data = json.loads(capsys.readouterr().out)
     assert code == 0
@@ -49,7 +34,7 @@ def test_quick_run_agrees_on_every_checksum(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_the_text_report_states_whether_the_claims_hold() -> None:
-    bench = load()
+    bench = load_benchmark("wasm_vs_native")
     row = bench.Row("fib", "c", 30, 1, 1, 0.1, 0.2, 0.01, 0.001, 100, [("compile", 200)])
     text = bench.report([row], ("/lib/libwasmtime.so", 30_000_000))
     assert "2.00x = 50% of native speed (claim: 90%; does not hold here)" in text
