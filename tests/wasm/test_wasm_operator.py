@@ -99,6 +99,7 @@ def test_a_module_that_reads_the_clock_is_refused(modules: Path) -> None:
     with pytest.raises(LangError) as info:
         evaluate(modules, 'x: @wasm.call("clock.wasm", "now")\n')
     assert "imports wasi_snapshot_preview1.clock_time_get" in str(info.value)
+    assert "without clocks or randomness" in str(info.value)
 
 
 def test_missing_modules_and_functions_are_named(modules: Path) -> None:

@@ -11,9 +11,10 @@
 shows its recipe (source, a hash of the source files, profile, target, exports) and apply
 compiles it into the target, so evaluation never runs a compiler. ``call`` and ``call_string``
 run a function at evaluation time under strict limits (:meth:`Limits.strict`: 10M fuel, 16 MiB,
-5 s) and only for modules whose result cannot depend on the outside world: a module may import
-nothing but the WASI functions listed in :data:`DETERMINISTIC_WASI` (no clocks, no randomness,
-no files: nothing is granted anyway). ``inspect`` reads a module's imports, exports and sizes.
+5 s) and only for modules whose result cannot depend on the outside world: the sandbox's
+deterministic mode refuses WASI clocks, randomness and ``poll_oneoff``, and grants nothing else
+(no arguments, environment, stdin or files). ``inspect`` reads a module's imports, exports
+and sizes.
 """
 
 from __future__ import annotations
@@ -29,24 +30,8 @@ from tuskops.core.operator import CallContext, Operator, action
 from tuskops.core.resource import ORDER_CONFIG, Resource
 from tuskops.errors import OperatorArgumentError, OperatorError, TargetError, TuskError
 
-__all__ = ["DETERMINISTIC_WASI", "WasmOperator", "build_artifact"]
+__all__ = ["WasmOperator", "build_artifact"]
 
-#: WASI preview-1 functions whose results cannot vary between evaluations when nothing is
-#: granted: arguments and environment are empty, writes go nowhere, exit ends the call.
-DETERMINISTIC_WASI = frozenset(
-    {
-        "args_get",
-        "args_sizes_get",
-        "environ_get",
-        "environ_sizes_get",
-        "fd_close",
-        "fd_fdstat_get",
-        "fd_seek",
-        "fd_write",
-        "proc_exit",
-    }
-)
-_WASI_MODULES = ("wasi_snapshot_preview1", "wasi_unstable")
 #: The files of a source directory that decide a build's output.
 _SOURCE_SUFFIXES = (".c", ".h", ".rs", ".toml", ".lock")
 _SKIPPED_DIRS = frozenset({"dist", "build", "target", "node_modules", ".git"})
@@ -113,18 +98,6 @@ def _module_path(ctx: CallContext, module: str) -> Path:
     return path if path.is_absolute() else ctx.base_dir / path
 
 
-def _check_deterministic(path: Path, imports: Sequence[Any]) -> None:
-    for item in imports:
-        if item.module in _WASI_MODULES and item.name in DETERMINISTIC_WASI:
-            continue
-        raise OperatorError(
-            f"{path.name} imports {item.module}.{item.name}, so its result could change "
-            "between evaluations; @wasm.call runs only modules that import nothing else than "
-            "WASI's args, environ, fd_write/close/seek/fdstat and proc_exit",
-            hint="run it with `tuskops wasm run` instead, or remove the import",
-        )
-
-
 class WasmOperator(Operator):
     """WebAssembly: build modules on apply, call deterministic ones at evaluation time."""
 
@@ -182,7 +155,6 @@ class WasmOperator(Operator):
     def _call(
         self, ctx: CallContext, module: str, function: str, args: Sequence[Any], returns: str
     ) -> Any:
-        from tuskops.wasm.inspect import inspect_module
         from tuskops.wasm.sandbox import Limits, Sandbox
 
         path = _module_path(ctx, module)
@@ -193,11 +165,10 @@ class WasmOperator(Operator):
         key = ("wasm.call", str(path), stat.st_mtime_ns, function, repr(args), returns)
         if key not in ctx.cache:
             try:
-                _check_deterministic(path, inspect_module(path).imports)
                 sandbox = ctx.cache.setdefault(("wasm.sandbox",), Sandbox(Limits.strict()))
-                ctx.cache[key] = sandbox.call(path, function, *args, returns=returns)
-            except OperatorError:
-                raise
+                ctx.cache[key] = sandbox.call(
+                    path, function, *args, returns=returns, deterministic=True
+                )
             except TuskError as exc:
                 raise OperatorError(f"{path.name}: {exc}") from None
         return ctx.cache[key]
